@@ -1,0 +1,42 @@
+# The only thing a newcomer runs: every target creates .venv itself.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test lint bench notebook clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev,notebooks]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/replay demo
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check replay tests benchmarks
+	$(BIN)/ruff format --check replay tests benchmarks
+	$(BIN)/mypy
+
+test: $(VENV)/.installed-dev lint
+	$(BIN)/pytest
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/run.py
+
+notebook: $(VENV)/.installed-notebooks
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
