@@ -98,7 +98,9 @@ def _as_table(frame: pd.DataFrame | pa.Table) -> pa.Table:
 def _conform(table: pa.Table, schema: pa.Schema, required: tuple[str, ...]) -> pa.Table:
     missing = [name for name in required if name not in table.column_names]
     if missing:
-        raise DatasetError(f"missing required column(s) {', '.join(missing)}; expected {schema.names}")
+        raise DatasetError(
+            f"missing required column(s) {', '.join(missing)}; expected {schema.names}"
+        )
     columns = []
     for fld in schema:
         if fld.name not in table.column_names:

@@ -77,7 +77,9 @@ TERMINAL_OUTCOME: Mapping[str, str] = {
     "cancelled": "cancelled",
 }
 
-_POLICY_KEYS = frozenset({"name", "description", "statuses", "terminal", "stall_after_s", "transitions"})
+_POLICY_KEYS = frozenset(
+    {"name", "description", "statuses", "terminal", "stall_after_s", "transitions"}
+)
 
 
 def parse_status(value: str) -> Status:
@@ -161,7 +163,9 @@ class Policy:
         _check_known(terminal, known, "terminal", source)
         table = data.get("transitions", {})
         if not isinstance(table, Mapping):
-            raise PolicyError(f"{source}: 'transitions' must be a table", key="transitions", path=source)
+            raise PolicyError(
+                f"{source}: 'transitions' must be a table", key="transitions", path=source
+            )
         transitions: dict[str, frozenset[str]] = {}
         for src, targets in table.items():
             _check_known([src], known, f"transitions.{src}", source)
@@ -188,7 +192,9 @@ class Policy:
 
 def _string_list(value: Any, key: str, source: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PolicyError(f"{source}: {key!r} must be a list of status strings", key=key, path=source)
+        raise PolicyError(
+            f"{source}: {key!r} must be a list of status strings", key=key, path=source
+        )
     return list(value)
 
 
