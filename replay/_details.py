@@ -1,0 +1,137 @@
+"""Human-readable ``detail`` texts for violations: what happened and what the policy says."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from replay._engine import Prepared
+from replay.status import DIALECT_STATUSES
+
+__all__ = ["detail_for"]
+
+
+def detail_for(code: str, p: Prepared, rows: np.ndarray) -> np.ndarray:
+    """The detail strings of violation ``code`` at ``rows`` (object array)."""
+    return np.asarray(_BUILDERS[code](p, rows), dtype=object)
+
+
+def _by_value(values: np.ndarray, render: Callable[[object], str]) -> np.ndarray:
+    """Render each distinct value once (details repeat a lot), then spread."""
+    uniques, inverse = np.unique(values.astype(str), return_inverse=True)
+    rendered = np.array([render(u) for u in uniques], dtype=object)
+    return rendered[inverse]
+
+
+def _unknown(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    def render(value: object) -> str:
+        known = DIALECT_STATUSES.get(str(value))
+        hint = (
+            f" ({known})" if known else " (check the spelling, or pass --policy FILE to allow it)"
+        )
+        return f"status '{value}' is not in policy {p.policy.name}{hint}"
+
+    return _by_value(p.status_text(rows), render)
+
+
+def _missing(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    def render(http: object) -> str:
+        if str(http) == "-1":
+            return "imported payload without a status"
+        return f"HTTP {http} response without a status (body not understood)"
+
+    return _by_value(p.http[rows], render)
+
+
+def _pair(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    prev = p.status_text(p.prev_observed[rows])
+    cur = p.status_text(rows)
+    return np.char.add(np.char.add(prev.astype(str), "\x1f"), cur.astype(str))
+
+
+def _illegal(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    def render(pair: object) -> str:
+        a, b = str(pair).split("\x1f")
+        return f"{a} -> {b} is not allowed by policy {p.policy.name}"
+
+    return _by_value(_pair(p, rows), render)
+
+
+def _after_terminal(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    def render(pair: object) -> str:
+        a, b = str(pair).split("\x1f")
+        return f"{a} -> {b} after the job had reached a terminal status"
+
+    return _by_value(_pair(p, rows), render)
+
+
+def _out_of_range(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    return _by_value(p.pct[rows], lambda v: f"percentage {v} is outside 0..100")
+
+
+def _ts(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    back = (p.ts[rows - 1] - p.ts[rows]) / 1e6
+    return np.array(
+        [
+            "same timestamp as the previous observation"
+            if b == 0
+            else f"timestamp {b:g} s before the previous observation (clock went back)"
+            for b in back
+        ],
+        dtype=object,
+    )
+
+
+def _regression(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    prev = p.last_before(p.pct_valid, inclusive=False)[rows]
+    return np.array(
+        [
+            f"percentage fell from {a:g} to {b:g}"
+            for a, b in zip(p.pct[prev], p.pct[rows], strict=True)
+        ],
+        dtype=object,
+    )
+
+
+def _not_100(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    return _by_value(p.pct[rows], lambda v: f"completed at {float(str(v)):g}% instead of 100%")
+
+
+def _stalled(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    start = p.state_first[rows]
+    status = p.status_text(start)
+    out = []
+    for s, pct, null, secs in zip(
+        status, p.pct[start], p.pct_null[start], (p.ts[rows] - p.ts[start]) / 1e6, strict=True
+    ):
+        at = "" if null else f" at {pct:g}%"
+        out.append(
+            f"no change from {s}{at} for {secs:.0f} s "
+            f"(policy {p.policy.name} stall_after_s={p.policy.stall_after_s:g})"
+        )
+    return np.array(out, dtype=object)
+
+
+def _no_terminal(p: Prepared, rows: np.ndarray) -> np.ndarray:
+    last = p.status_text(p.last_observed[rows])
+
+    def render(value: object) -> str:
+        where = "without any status" if value in (None, "None") else f"at {value}"
+        return f"the sequence ends {where}, never reaching a terminal status"
+
+    return _by_value(last.astype(str), render)
+
+
+_BUILDERS: Mapping[str, Callable[[Prepared, np.ndarray], np.ndarray]] = {
+    "unknown_status": _unknown,
+    "missing_status": _missing,
+    "illegal_transition": _illegal,
+    "after_terminal": _after_terminal,
+    "pct_out_of_range": _out_of_range,
+    "ts_not_increasing": _ts,
+    "pct_regression": _regression,
+    "completed_not_100": _not_100,
+    "stalled": _stalled,
+    "no_terminal": _no_terminal,
+}

@@ -1,0 +1,149 @@
+"""Per-job summaries: duration, time in each status, outcome, failure mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from replay._engine import Prepared, prepare
+from replay.status import TERMINAL_OUTCOME, Policy
+from replay.validate import violations_of
+
+__all__ = ["outcome_counts", "summarize", "summary_of"]
+
+_PROGRESS_STATUSES = ("inProgress", "updating", "completed")
+
+
+def summarize(
+    obs: pd.DataFrame,
+    policy: Policy | str | None = None,
+    *,
+    jobs: pd.DataFrame | None = None,
+    violations: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return one row per job: durations, final status, outcome, violations, time in each status.
+
+    ``jobs`` (the recording's jobs table) supplies the recorder's outcome for jobs whose
+    observations show no ending (``timed_out``, ``protocol_error``); ``violations`` saves
+    recomputing ``validate(obs, policy)`` when the caller already has it.
+    """
+    p = prepare(obs, policy)
+    return summary_of(p, jobs=jobs, violations=violations)
+
+
+def summary_of(
+    p: Prepared, *, jobs: pd.DataFrame | None = None, violations: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The summary table of prepared observations."""
+    if violations is None:
+        violations = violations_of(p)
+    first_ts, last_ts = p.ts[p.first], p.ts[p.last]
+    final = p.status_text(p.last_observed[p.last])
+    progress = _progress_rows(p)
+    first_progress = p.per_job_first(progress)
+    frame = pd.DataFrame(
+        {
+            "job_id": p.job_ids.astype(str),
+            "first_ts": pd.to_datetime(first_ts, unit="us", utc=True),
+            "last_ts": pd.to_datetime(last_ts, unit="us", utc=True),
+            "duration_s": (last_ts - first_ts) / 1e6,
+            "n_obs": (p.last - p.first + 1).astype(np.int64),
+            "final_status": pd.array(final, dtype="str"),
+            "outcome": _outcomes(p, jobs),
+            "error_code": _last_error_code(p),
+            "time_to_first_progress_s": np.where(
+                first_progress >= 0, (p.ts[np.maximum(first_progress, 0)] - first_ts) / 1e6, np.nan
+            ),
+            "max_pct": _max_pct(p),
+            "n_violations": _violations_per_job(p, violations),
+        }
+    )
+    return pd.concat([frame, _time_in_status(p)], axis=1)
+
+
+def outcome_counts(summary: pd.DataFrame) -> dict[str, int]:
+    """Jobs per outcome, in the contract's order, outcomes with no job omitted."""
+    from replay.status import OUTCOMES
+
+    counts = summary["outcome"].value_counts()
+    return {o: int(counts[o]) for o in OUTCOMES if o in counts.index}
+
+
+def _progress_rows(p: Prepared) -> np.ndarray:
+    moving = np.isin(p.raw_values.astype(str), _PROGRESS_STATUSES)
+    status_moving = p.observed & np.append(moving, False)[np.where(p.raw >= 0, p.raw, -1)]
+    with np.errstate(invalid="ignore"):
+        return status_moving | (p.pct_valid & (p.pct > 0))
+
+
+def _max_pct(p: Prepared) -> np.ndarray:
+    if not p.n:
+        return np.zeros(0)
+    values = np.where(p.pct_valid, p.pct, -np.inf)
+    best = np.maximum.reduceat(values, p.first)
+    return np.where(np.isinf(best), np.nan, best)
+
+
+def _last_error_code(p: Prepared) -> pd.Series:
+    if "error_code" not in p.frame.columns:
+        return pd.Series([None] * p.n_jobs, dtype="str")
+    codes = p.frame["error_code"]
+    last = p.per_job_last(codes.notna().to_numpy())
+    values = codes.astype(object).where(codes.notna(), None).to_numpy()
+    picked = np.where(last >= 0, values[np.maximum(last, 0)] if p.n else None, None)
+    return pd.Series(picked, dtype="str")
+
+
+def _outcomes(p: Prepared, jobs: pd.DataFrame | None) -> np.ndarray:
+    """Apply the outcome rules of docs/semantics.md, first match wins, vectorised per job."""
+    stop = np.isin(p.raw_values.astype(str), list(TERMINAL_OUTCOME))
+    stop_rows = p.observed & np.append(stop, False)[np.where(p.raw >= 0, p.raw, -1)]
+    last_stop = p.per_job_last(stop_rows)
+    outcome = np.full(p.n_jobs, "abandoned", dtype=object)
+    recorder = _recorder_outcomes(p, jobs)
+    has_recorder = recorder != ""
+    outcome[has_recorder] = recorder[has_recorder]
+    last_http = p.http[p.last]
+    outcome[np.isin(last_http, (401, 403))] = "unauthorized"
+    outcome[np.isin(last_http, (404, 410))] = "monitor_expired"
+    outcome[p.per_job_any(p.http == 303)] = "completed"
+    ended = last_stop >= 0
+    by_raw = np.array([TERMINAL_OUTCOME.get(str(v), "") for v in p.raw_values], dtype=object)
+    outcome[ended] = by_raw[p.raw[last_stop[ended]]]
+    return outcome
+
+
+def _recorder_outcomes(p: Prepared, jobs: pd.DataFrame | None) -> np.ndarray:
+    """The jobs table's outcome per job ("" when unknown)."""
+    if jobs is None or "outcome" not in jobs.columns or not len(jobs):
+        return np.full(p.n_jobs, "", dtype=object)
+    known = jobs.dropna(subset=["outcome"]).drop_duplicates("job_id", keep="last")
+    positions = pd.Index(known["job_id"].astype(str)).get_indexer(pd.Index(p.job_ids.astype(str)))
+    values = np.append(known["outcome"].astype(str).to_numpy(dtype=object), "")
+    return values[np.where(positions >= 0, positions, len(known))]
+
+
+def _violations_per_job(p: Prepared, violations: pd.DataFrame) -> np.ndarray:
+    if not len(violations):
+        return np.zeros(p.n_jobs, dtype=np.int64)
+    index = pd.Index(p.job_ids.astype(str))
+    positions = index.get_indexer(violations["job_id"].astype(str))
+    return np.bincount(positions[positions >= 0], minlength=p.n_jobs).astype(np.int64)
+
+
+def _time_in_status(p: Prepared) -> pd.DataFrame:
+    """Seconds each job spent in each status (carried forward until the next row)."""
+    width = p.policy.unknown_code + 1
+    dwell = np.zeros(p.n, dtype=np.float64)
+    if p.n:
+        dwell[:-1] = np.clip(p.ts[1:] - p.ts[:-1], 0, None) / 1e6
+        dwell[p.last] = 0.0
+    state = p.last_observed
+    has = state >= 0
+    codes = np.where(has, p.code[np.maximum(state, 0)], 0).astype(np.int64)
+    codes = np.where(codes < 0, p.policy.unknown_code, codes)
+    flat = np.bincount(
+        (p.block[has] * width + codes[has]), weights=dwell[has], minlength=p.n_jobs * width
+    ).reshape(p.n_jobs, width)
+    names = [f"time_in_{s}_s" for s in p.policy.statuses] + ["time_in_other_s"]
+    return pd.DataFrame(flat, columns=names)
