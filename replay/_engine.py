@@ -55,6 +55,17 @@ class Prepared:
         return len(self.first)
 
     @cached_property
+    def job_rank(self) -> np.ndarray:
+        """Per job: its position in lexical job-id order (outputs are ordered by it)."""
+        rank = np.empty(self.n_jobs, dtype=np.int64)
+        rank[np.argsort(self.job_ids.astype(str), kind="stable")] = np.arange(self.n_jobs)
+        return rank
+
+    def by_job(self, rows: np.ndarray, *tiebreak: np.ndarray) -> np.ndarray:
+        """The order of ``rows`` by job id, then row position, then ``tiebreak`` keys."""
+        return np.lexsort((*reversed(tiebreak), rows, self.job_rank[self.block[rows]]))
+
+    @cached_property
     def observed(self) -> np.ndarray:
         """Rows that carry a status."""
         return self.raw >= 0

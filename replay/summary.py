@@ -58,7 +58,8 @@ def summary_of(
             "n_violations": _violations_per_job(p, violations),
         }
     )
-    return pd.concat([frame, _time_in_status(p)], axis=1)
+    whole = pd.concat([frame, _time_in_status(p)], axis=1)
+    return whole.iloc[np.argsort(p.job_rank)].reset_index(drop=True) if p.n_jobs else whole
 
 
 def outcome_counts(summary: pd.DataFrame) -> dict[str, int]:

@@ -31,6 +31,7 @@ def transitions(obs: pd.DataFrame, policy: Policy | str | None = None) -> pd.Dat
 def transitions_of(p: Prepared) -> pd.DataFrame:
     """The transitions table of prepared observations."""
     rows = np.flatnonzero(p.changed)
+    rows = rows[p.by_job(rows)]
     prev = p.prev_observed[rows]
     run_first = p.last_before(p.run_start, inclusive=True)[prev]
     codes_from = np.where(p.code[prev] >= 0, p.code[prev], p.policy.unknown_code)

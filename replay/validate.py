@@ -154,7 +154,7 @@ def violations_of(p: Prepared) -> pd.DataFrame:
     rows = np.concatenate(rows_parts)
     codes = np.concatenate(code_parts)
     details = np.concatenate(detail_parts)
-    order = np.lexsort((codes, rows))
+    order = p.by_job(rows, codes)
     rows, codes, details = rows[order], codes[order], details[order]
     code_cat = pd.Categorical.from_codes(codes, dtype=_CODES)
     severity = np.where(codes >= 6, 1, 0).astype(np.int8)
