@@ -1,0 +1,1 @@
+"""Benchmarks of the replay engine against the floor and peer implementations (not shipped)."""
