@@ -185,6 +185,8 @@ def prepare(obs: pd.DataFrame, policy: Policy | str | None = None) -> Prepared:
         )
     jobs = _categorical(obs["job_id"])
     job_codes = jobs.codes.astype(np.int64)
+    if (job_codes < 0).any():
+        raise DatasetError("column 'job_id' has missing values: every observation needs its job id")
     seq = obs["seq"].to_numpy(dtype=np.int64)
     order = _grouping_order(job_codes, seq)
     frame = obs if order is None else obs.iloc[order].reset_index(drop=True)
@@ -229,7 +231,7 @@ def _grouping_order(job_codes: np.ndarray, seq: np.ndarray) -> np.ndarray | None
         return None
     same = job_codes[1:] == job_codes[:-1]
     boundaries = int(np.count_nonzero(~same))
-    grouped = boundaries + 1 == len(np.unique(job_codes))
+    grouped = boundaries + 1 == int(np.count_nonzero(np.bincount(job_codes[job_codes >= 0])))
     if grouped and bool(np.all(seq[1:][same] >= seq[:-1][same])):
         return None
     return np.lexsort((seq, job_codes))
