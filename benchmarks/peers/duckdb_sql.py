@@ -31,7 +31,7 @@ w1 AS (
         coalesce(sum(terminal::INT) OVER before, 0) > 0 AS terminal_before,
         LAG(ts) OVER job AS prev_ts,
         coalesce(LAG(missing) OVER job, FALSE) AS prev_missing,
-        bool_or(terminal OR http = 303) OVER whole AS ended,
+        bool_or(terminal OR coalesce(http = 303, FALSE)) OVER whole AS ended,
         seq = max(seq) OVER whole AS last
     FROM base
     WINDOW job AS (PARTITION BY job_id ORDER BY seq),
@@ -62,7 +62,8 @@ flags AS (
     SELECT job_id, seq, ts,
         observed AND (prev IS NULL OR changed) AND status NOT IN ({statuses}) AS unknown_status,
         missing AND NOT prev_missing AS missing_status,
-        changed AND (prev, status) IN ({forbidden}) AS illegal_transition,
+        changed AND NOT terminal_before AND (prev, status) IN ({forbidden})
+            AS illegal_transition,
         changed AND terminal_before AS after_terminal,
         pct IS NOT NULL AND NOT valid AS pct_out_of_range,
         prev_ts IS NOT NULL AND ts <= prev_ts AS ts_not_increasing,

@@ -66,7 +66,7 @@ def _masks(df: pd.DataFrame, rules: Rules) -> dict[str, pd.Series]:
     return {
         "unknown_status": run_start & ~known,
         "missing_status": missing & ~prev_missing,
-        "illegal_transition": changed & forbidden,
+        "illegal_transition": changed & ~terminal_before & forbidden,
         "after_terminal": changed & terminal_before,
         "pct_out_of_range": ~pct_null & ~valid,
         "ts_not_increasing": prev_ts.notna() & (ts <= prev_ts),

@@ -89,7 +89,7 @@ def _flags(lf: pl.LazyFrame, rules: Rules) -> pl.LazyFrame:
     return lf.with_columns(
         unknown_status=pl.col("run_start") & ~status.is_in(list(rules.statuses)),
         missing_status=pl.col("missing") & ~pl.col("prev_missing"),
-        illegal_transition=pl.col("changed") & pl.col("forbidden"),
+        illegal_transition=pl.col("changed") & ~pl.col("terminal_before") & pl.col("forbidden"),
         after_terminal=pl.col("changed") & pl.col("terminal_before"),
         pct_out_of_range=pct.is_not_null() & ~pl.col("valid"),
         ts_not_increasing=pl.col("prev_ts").is_not_null() & (ts <= pl.col("prev_ts")),

@@ -110,7 +110,7 @@ class _Job:
             prev = self.last_status
             if self.seen_terminal:
                 codes.append("after_terminal")
-            if (
+            elif (
                 known
                 and prev in rules.statuses
                 and prev not in rules.terminal

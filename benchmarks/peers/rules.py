@@ -41,7 +41,11 @@ class Rules:
 
     @property
     def forbidden(self) -> tuple[tuple[str, str], ...]:
-        """Pairs of distinct known statuses, from a non-terminal one, that the policy forbids."""
+        """Pairs of distinct known statuses, from a non-terminal one, that the policy forbids.
+
+        Like ``replay.validate``, a change after a terminal status is ``after_terminal`` only,
+        never also ``illegal_transition``.
+        """
         return tuple(
             (a, b)
             for a in self.statuses
