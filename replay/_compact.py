@@ -1,0 +1,189 @@
+"""Compaction of a recording: many small files merged into few, with readers never disturbed."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from replay import _files
+from replay._files import JOBS_DIR, REPLACES_KEY, Footer, Kind
+from replay.errors import DatasetError
+from replay.schema import jobs_table, observations_table
+
+__all__ = ["MAX_SOURCES", "CompactResult", "compact", "latest_rows"]
+
+#: At most this many files go into one output, so the names it lists in its footer stay small.
+MAX_SOURCES = 512
+_MAX_PASSES = 8
+
+
+@dataclass(frozen=True)
+class CompactResult:
+    """Counts before and after a compaction (job rows drop when older rows of a job are merged)."""
+
+    files_before: int
+    files_after: int
+    observation_rows: int
+    job_rows_before: int
+    job_rows_after: int
+    temporaries_removed: int
+
+
+def compact(
+    root: str | Path, *, target_rows: int = 1_000_000, stale_after_s: float = 3600.0
+) -> CompactResult:
+    """Merge the small files of each date partition (and of jobs/) into files of ~``target_rows``.
+
+    Observation rows are kept exactly (re-sorted by job_id, seq within each output); job rows are
+    reduced to the latest row per job within each merged group, which ``read_jobs`` returns
+    anyway. Each output is written atomically and lists the files it replaces in its footer
+    (``replay.replaces``), then those files are deleted: ``replay.read`` skips replaced files
+    that are still visible, so a replay reader sees every row exactly once at any instant.
+    Plain Parquet readers (pandas, DuckDB) can see an output and its sources together for the
+    few milliseconds between the output's rename and the sources' deletion. Temporary files older
+    than ``stale_after_s`` (left by writers that died) are removed. One compaction runs at a time.
+    """
+    if target_rows < 1:
+        raise DatasetError(f"target_rows={target_rows} must be at least 1")
+    base = _files.recording_root(root)
+    with _lock(base):
+        folders = [(f, "observations") for _, f in _files.partition_dirs(base, _raise)]
+        folders.append((base / JOBS_DIR, "jobs"))
+        before = _census(folders)
+        removed = sum(_remove_temporaries(f, stale_after_s) for f, _ in folders)
+        for folder, kind in folders:
+            _compact_folder(folder, kind, target_rows)  # type: ignore[arg-type]
+        after = _census(folders)
+    return CompactResult(before[0], after[0], before[1], before[2], after[2], removed)
+
+
+def _raise(err: DatasetError) -> None:
+    raise err
+
+
+@contextlib.contextmanager
+def _lock(base: Path) -> Iterator[None]:
+    """Hold the recording's compaction lock (released by the OS if this process dies)."""
+    import fcntl
+
+    fd = os.open(base / ".replay-compact.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DatasetError(
+                f"another compaction of {base} is running: wait for it to finish",
+                path=str(base),
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _census(folders: list[tuple[Path, str]]) -> tuple[int, int, int]:
+    """(live files, observation rows, job rows) over ``folders``."""
+    files = obs = jobs = 0
+    for folder, kind in folders:
+        footers = _live(folder, kind)  # type: ignore[arg-type]
+        files += len(footers)
+        rows = sum(f.num_rows for f in footers)
+        obs, jobs = (obs + rows, jobs) if kind == "observations" else (obs, jobs + rows)
+    return files, obs, jobs
+
+
+def _live(folder: Path, kind: Kind) -> list[Footer]:
+    return _files.live_footers(_files.check_footers(_files.data_files(folder), kind, "raise"))
+
+
+def _remove_temporaries(folder: Path, stale_after_s: float) -> int:
+    stale = _files.stale_temporaries(folder, stale_after_s)
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
+
+
+def _compact_folder(folder: Path, kind: Kind, target_rows: int) -> None:
+    """Merge groups of consecutive small files in ``folder`` until nothing is left to merge."""
+    _remove_replaced(folder, kind)
+    for _ in range(_MAX_PASSES):
+        groups = [g for g in _groups(_live(folder, kind), target_rows) if len(g) > 1]
+        for group in groups:
+            _merge(folder, kind, group)
+        if not groups:
+            return
+
+
+def _remove_replaced(folder: Path, kind: Kind) -> None:
+    """Delete files a visible output already replaces (left by a compaction that died)."""
+    footers = _files.check_footers(_files.data_files(folder), kind, "raise")
+    live = {f.path for f in _files.live_footers(footers)}
+    for footer in footers:
+        if footer.path not in live:
+            footer.path.unlink(missing_ok=True)
+    _files.fsync_dir(folder)
+
+
+def _groups(footers: list[Footer], target_rows: int) -> list[list[Footer]]:
+    """Consecutive runs (in file order) of at most ``target_rows`` rows and MAX_SOURCES files."""
+    groups: list[list[Footer]] = []
+    current: list[Footer] = []
+    rows = 0
+    for footer in footers:
+        if current and (rows + footer.num_rows > target_rows or len(current) >= MAX_SOURCES):
+            groups.append(current)
+            current, rows = [], 0
+        current.append(footer)
+        rows += footer.num_rows
+    return [*groups, current] if current else groups
+
+
+def _merge(folder: Path, kind: Kind, group: list[Footer]) -> None:
+    """Write the rows of ``group`` as one output named to sort with its last source, then delete
+    the sources."""
+    tables = [f.fragment.to_table() for f in group]
+    merged = pa.concat_tables([_decoded(t) for t in tables])
+    if kind == "observations":
+        table = observations_table(merged).sort_by([("job_id", "ascending"), ("seq", "ascending")])
+        if table.num_rows != sum(f.num_rows for f in group):
+            raise DatasetError(f"compaction of {folder} lost rows; nothing was deleted")
+    else:
+        table = latest_rows(jobs_table(merged))
+    names = [f.path.name for f in group]
+    meta = {**(table.schema.metadata or {}), REPLACES_KEY: json.dumps(names).encode()}
+    output = f"{names[-1].split('.')[0]}.c{secrets.token_hex(4)}.parquet"
+    _files.write_atomic(table.replace_schema_metadata(meta), folder, output)
+    for footer in group:
+        footer.path.unlink(missing_ok=True)
+    _files.fsync_dir(folder)
+
+
+def _decoded(table: pa.Table) -> pa.Table:
+    """``table`` with dictionary columns cast back to their value type."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table[i].cast(field.type.value_type))
+    return table
+
+
+def latest_rows(table: pa.Table) -> pa.Table:
+    """The last row per job_id of a jobs ``table`` (rows in file order) by ``last_seen``.
+
+    Ties on ``last_seen`` (and null ``last_seen``, oldest) go to the later row. Sorted by job_id.
+    """
+    if table.num_rows == 0:
+        return table
+    job = pc.dictionary_encode(table["job_id"]).combine_chunks().indices.to_numpy()
+    seen = table["last_seen"].cast(pa.int64()).fill_null(np.iinfo(np.int64).min).to_numpy()
+    order = np.lexsort((np.arange(table.num_rows), seen, job))
+    codes = job[order]
+    last = np.r_[codes[1:] != codes[:-1], True]
+    return table.take(order[last]).sort_by("job_id")

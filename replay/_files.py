@@ -1,0 +1,322 @@
+"""Files of a recording folder: layout, unique names, atomic writes and footer checks."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from replay.errors import DatasetError, DatasetNotFoundError, SchemaVersionError
+from replay.schema import JOBS, METADATA_KEY, OBSERVATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "FORMAT",
+    "JOBS_DIR",
+    "OBSERVATIONS_DIR",
+    "REPLACES_KEY",
+    "BadFile",
+    "Footer",
+    "ReplayWarning",
+    "check_footers",
+    "data_files",
+    "fsync_dir",
+    "live_footers",
+    "partition_dirs",
+    "partition_name",
+    "recording_root",
+    "stale_temporaries",
+    "unique_name",
+    "write_atomic",
+]
+
+OBSERVATIONS_DIR = "observations"
+JOBS_DIR = "jobs"
+#: Compaction outputs list the file names they replace (same folder) under this metadata key.
+REPLACES_KEY = b"replay.replaces"
+#: Rows per Parquet row group: large enough for fast scans, small enough for row-group pruning.
+ROW_GROUP_ROWS = 256 * 1024
+_TEMP_SUFFIX = ".tmp"
+_LAYOUT = (
+    "a recording folder holds observations/date=YYYY-MM-DD/part-*.parquet and jobs/part-*.parquet "
+    "(made by 'replay record', 'replay simulate' or 'replay import' with --out)"
+)
+#: job_id and status are read as Arrow dictionaries, which become pandas categoricals cheaply.
+FORMAT = ds.ParquetFileFormat(
+    read_options=ds.ParquetReadOptions(dictionary_columns={"job_id", "status"})
+)
+_FS = pa.fs.LocalFileSystem()
+
+Kind = Literal["observations", "jobs"]
+BadFile = Literal["raise", "skip"]
+
+
+class ReplayWarning(UserWarning):
+    """Something replay skipped or repaired instead of failing (a bad file in skip mode)."""
+
+
+def recording_root(root: str | Path) -> Path:
+    """Return ``root`` as a Path after checking it is a recording folder."""
+    path = Path(root)
+    if not path.is_dir() or not any((path / d).is_dir() for d in (OBSERVATIONS_DIR, JOBS_DIR)):
+        what = "does not exist" if not path.exists() else "is not a recording"
+        raise DatasetNotFoundError(f"{path} {what}: {_LAYOUT}", path=str(path))
+    return path
+
+
+def partition_name(day: dt.date) -> str:
+    """The hive folder name of the observations of ``day`` (UTC)."""
+    return f"date={day.isoformat()}"
+
+
+def partition_dirs(
+    root: Path, on_bad: Callable[[DatasetError], None]
+) -> list[tuple[dt.date, Path]]:
+    """The ``date=`` folders under observations/, with their dates, oldest first."""
+    folder = root / OBSERVATIONS_DIR
+    if not folder.is_dir():
+        return []
+    found = []
+    for entry in os.scandir(folder):
+        if not entry.is_dir() or entry.name.startswith((".", "_")):
+            continue
+        try:
+            found.append(
+                (dt.date.fromisoformat(entry.name.removeprefix("date=")), Path(entry.path))
+            )
+        except ValueError:
+            on_bad(DatasetError(f"{entry.path} is not a date=YYYY-MM-DD partition: {_LAYOUT}; "
+                                f"move it out of {folder}", path=entry.path))  # fmt: skip
+    return sorted(found)
+
+
+def data_files(folder: Path) -> list[Path]:
+    """Visible ``*.parquet`` files of ``folder`` in name order (the dataset's file order).
+
+    Two listings are taken until they agree, so a listing never mixes states of a concurrent
+    compaction (an output and its deleted sources seen half-way).
+    """
+    previous: list[Path] | None = None
+    for _ in range(10):
+        current = _list_parquet(folder)
+        if current == previous:
+            break
+        previous = current
+    return current
+
+
+def _list_parquet(folder: Path) -> list[Path]:
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+    names = [e.name for e in entries if e.name.endswith(".parquet") and e.is_file()]
+    return [folder / n for n in sorted(names) if not n.startswith((".", "_"))]
+
+
+def stale_temporaries(folder: Path, older_than_s: float) -> list[Path]:
+    """Temporary files left in ``folder`` by writers that died before renaming them."""
+    limit = time.time() - older_than_s
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return []
+    return [
+        Path(e.path)
+        for e in entries
+        if e.name.startswith(".part-") and e.name.endswith(_TEMP_SUFFIX)
+        if e.stat().st_mtime < limit
+    ]
+
+
+def unique_name() -> str:
+    """A new file name: ``part-<utc yyyymmddThhmmssffffff>-<pid>-<8 hex>.parquet``."""
+    now = dt.datetime.now(dt.UTC)
+    return f"part-{now:%Y%m%dT%H%M%S%f}-{os.getpid()}-{secrets.token_hex(4)}.parquet"
+
+
+def write_atomic(table: pa.Table, folder: Path, name: str | None = None) -> Path:
+    """Write ``table`` as ``folder/name`` so that no reader ever sees a partial file.
+
+    The data goes to a hidden temporary file in the same folder (pyarrow, pandas, Spark skip
+    names starting with "."; DuckDB and Polars globs of ``*.parquet`` skip the ``.tmp`` suffix),
+    is flushed and fsynced, then renamed into place; the folder is fsynced after the rename.
+    """
+    _make_dirs(folder)
+    final = folder / (name or unique_name())
+    temp = folder / f".{final.name}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
+    try:
+        pq.write_table(
+            table,
+            temp,
+            compression="zstd",
+            use_dictionary=True,
+            row_group_size=ROW_GROUP_ROWS,
+        )
+        _fsync_path(temp)
+        os.replace(temp, final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    fsync_dir(folder)
+    return final
+
+
+def _make_dirs(folder: Path) -> None:
+    """Create ``folder`` and missing parents, fsyncing each parent that got a new entry."""
+    if folder.is_dir():
+        return
+    _make_dirs(folder.parent)
+    try:
+        folder.mkdir()
+    except FileExistsError:
+        return
+    fsync_dir(folder.parent)
+
+
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make renames and deletions in ``folder`` durable (a no-op where folders cannot be opened)."""
+    with contextlib.suppress(IsADirectoryError, PermissionError):  # Windows cannot open folders
+        _fsync_path(folder)
+
+
+@dataclass(frozen=True, eq=False)
+class Footer:
+    """What the footer of one data file says, with a fragment ready to scan (footer cached)."""
+
+    path: Path
+    num_rows: int
+    replaces: tuple[str, ...]
+    fragment: ds.ParquetFileFragment
+
+
+# (path, size, mtime_ns, kind) -> Footer. Data files never change once renamed into place, so
+# a footer read once stays true while the file's size and mtime are unchanged.
+_FOOTERS: dict[tuple[str, int, int, str], Footer] = {}
+_FOOTER_CACHE_LIMIT = 200_000
+
+
+def check_footers(paths: Iterable[Path], kind: Kind, on_bad_file: BadFile) -> list[Footer]:
+    """Footers of ``paths``; a bad file raises, or with ``on_bad_file="skip"`` warns and is left out.
+
+    A file that vanished (deleted by a concurrent compaction) raises FileNotFoundError.
+    """
+    footers = []
+    for path in paths:
+        try:
+            footers.append(_footer(path, kind))
+        except DatasetError as err:
+            skip_or_raise(err, on_bad_file)
+    return footers
+
+
+def skip_or_raise(err: DatasetError, on_bad_file: BadFile) -> None:
+    """Raise ``err``, or in skip mode warn with its message and return."""
+    if on_bad_file == "raise":
+        raise err
+    warnings.warn(f"skipped: {err}", ReplayWarning, stacklevel=4)
+
+
+def live_footers(footers: Sequence[Footer]) -> list[Footer]:
+    """``footers`` without the files that a visible compaction output already contains."""
+    replaced = {(f.path.parent, name) for f in footers for name in f.replaces}
+    return [f for f in footers if (f.path.parent, f.path.name) not in replaced]
+
+
+def _footer(path: Path, kind: Kind) -> Footer:
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, kind)
+    cached = _FOOTERS.get(key)
+    if cached is None:
+        cached = _read_footer(path, kind)
+        if len(_FOOTERS) >= _FOOTER_CACHE_LIMIT:
+            _FOOTERS.clear()
+        _FOOTERS[key] = cached
+    return cached
+
+
+def _read_footer(path: Path, kind: Kind) -> Footer:
+    fragment = FORMAT.make_fragment(str(path), filesystem=_FS)
+    try:
+        fragment.ensure_complete_metadata()
+    except FileNotFoundError:
+        raise
+    except (pa.ArrowException, OSError) as err:
+        raise DatasetError(
+            f"{path} is not a readable Parquet file ({err}): it may be truncated or not Parquet "
+            f"at all; move it out of the recording folder, or read with on_bad_file='skip'",
+            path=str(path),
+        ) from None
+    meta = fragment.metadata.metadata or {}
+    _check_version(path, meta.get(METADATA_KEY), fragment.physical_schema)
+    _check_columns(path, fragment.physical_schema, OBSERVATIONS if kind == "observations" else JOBS)
+    replaces = tuple(json.loads(meta[REPLACES_KEY])) if REPLACES_KEY in meta else ()
+    return Footer(path, fragment.metadata.num_rows, replaces, fragment)
+
+
+def _check_version(path: Path, raw: bytes | None, schema: pa.Schema) -> None:
+    if raw is None:
+        raise DatasetError(
+            f"{path} is not a replay file: it has no {METADATA_KEY.decode()} metadata "
+            f"(its columns: {', '.join(schema.names)}); move it out of the recording folder, "
+            f"or read with on_bad_file='skip'",
+            path=str(path),
+        )
+    version = raw.decode(errors="replace")
+    if not version.isdigit():
+        raise DatasetError(
+            f"{path} has an unreadable {METADATA_KEY.decode()} {version!r} (expected a number "
+            f"such as {SCHEMA_VERSION!r}); move it out of the recording folder",
+            path=str(path),
+        )
+    if int(version) > int(SCHEMA_VERSION):
+        raise SchemaVersionError(
+            f"{path} was written with replay schema version {version}; this replay reads "
+            f"version {SCHEMA_VERSION} and older: upgrade replay (pip install -U replay)",
+            path=str(path),
+            version=version,
+        )
+
+
+def _check_columns(path: Path, found: pa.Schema, expected: pa.Schema) -> None:
+    """Raise DatasetError when a required column is missing or a known one has another type."""
+    for field in expected:
+        index = found.get_field_index(field.name)
+        if index < 0:
+            if not field.nullable:
+                raise DatasetError(
+                    f"{path} lacks the required column {field.name!r} (its columns: "
+                    f"{', '.join(found.names)}); move it out of the recording folder",
+                    path=str(path),
+                )
+            continue
+        actual = found.field(index).type
+        if pa.types.is_dictionary(actual):
+            actual = actual.value_type
+        if actual != field.type and not (
+            pa.types.is_large_string(actual) and pa.types.is_string(field.type)
+        ):
+            raise DatasetError(
+                f"{path} has column {field.name!r} of type {actual}, expected {field.type}; "
+                f"it was not written by replay: move it out of the recording folder",
+                path=str(path),
+            )

@@ -1,0 +1,336 @@
+"""The Parquet dataset of a recording: atomic appends and fast filtered reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from replay import _files
+from replay._compact import CompactResult, compact, latest_rows
+from replay._files import JOBS_DIR, OBSERVATIONS_DIR, BadFile, ReplayWarning
+from replay.errors import DatasetError, UsageError
+from replay.schema import JOBS, OBSERVATION_COLUMNS, OBSERVATIONS, jobs_table, observations_table
+
+if TYPE_CHECKING:
+    from replay._files import Footer
+
+_Scan = Callable[[], pa.Table]
+
+__all__ = [
+    "CompactResult",
+    "ReplayWarning",
+    "compact",
+    "dataset_files",
+    "next_seq",
+    "read",
+    "read_jobs",
+    "write_jobs",
+    "write_observations",
+]
+
+_DAY_US = 86_400_000_000
+_UTC_US = pa.timestamp("us", tz="UTC")
+_CATEGORICAL = ("job_id", "status")
+#: The dataset schema a scan produces: job_id and status as dictionaries (pandas categoricals).
+_READ_SCHEMA = pa.schema(
+    [
+        pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if f.name in _CATEGORICAL else f
+        for f in OBSERVATIONS
+    ]
+)
+_READ_JOBS_SCHEMA = pa.schema(
+    [pa.field("job_id", pa.dictionary(pa.int32(), pa.string())), *list(JOBS)[1:]]
+)
+_RETRIES = 5
+
+
+def write_observations(
+    root: str | Path, frame: pd.DataFrame | pa.Table, *, source: str | None = None
+) -> list[Path]:
+    """Append ``frame`` to the recording at ``root``, one new file per UTC date; return the files.
+
+    Rows are coerced to the observations schema (``source`` fills a missing ``source`` column) and
+    sorted by (job_id, seq) within each file. Every file appears atomically (see ``write_atomic``);
+    an empty frame writes nothing.
+    """
+    table = observations_table(frame, source=source)
+    folder = Path(root) / OBSERVATIONS_DIR
+    return [
+        _files.write_atomic(_sorted(part), folder / _files.partition_name(day))
+        for day, part in _split_by_day(table)
+    ]
+
+
+def write_jobs(root: str | Path, frame: pd.DataFrame | pa.Table) -> Path:
+    """Append job rows to ``root``/jobs/ as one new file; return it (latest rows win on read)."""
+    return _files.write_atomic(jobs_table(frame), Path(root) / JOBS_DIR)
+
+
+def _split_by_day(table: pa.Table) -> list[tuple[dt.date, pa.Table]]:
+    """``table`` split by the UTC date of ``ts`` (input order kept within a date)."""
+    if table.num_rows == 0:
+        return []
+    day = np.floor_divide(table["ts"].cast(pa.int64()).to_numpy(), _DAY_US)
+    days, inverse = np.unique(day, return_inverse=True)
+    if len(days) > 1:
+        order = np.argsort(inverse, kind="stable")
+        table = table.take(order)
+        inverse = inverse[order]
+    ends = np.searchsorted(inverse, np.arange(len(days)), side="right")
+    starts = np.r_[0, ends[:-1]]
+    return [
+        (_EPOCH + dt.timedelta(days=int(d)), table.slice(s, e - s))
+        for d, s, e in zip(days, starts, ends, strict=True)
+    ]
+
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _sorted(table: pa.Table) -> pa.Table:
+    """``table`` sorted by (job_id, seq): tight job_id statistics per row group for pruning."""
+    return table.sort_by([("job_id", "ascending"), ("seq", "ascending")])
+
+
+def read(
+    root: str | Path,
+    jobs: Iterable[str] | None = None,
+    since: dt.datetime | dt.date | str | None = None,
+    until: dt.datetime | dt.date | str | None = None,
+    columns: Sequence[str] | None = None,
+    on_bad_file: BadFile = "raise",
+) -> pd.DataFrame:
+    """Return the observations of ``root`` sorted by (job_id, seq).
+
+    ``jobs`` keeps those job ids; ``since`` (inclusive) and ``until`` (exclusive) bound ``ts``
+    (naive times are UTC) and prune date partitions unopened; ``columns`` selects columns
+    (job_id and seq always come). job_id and status are categoricals, percentage_complete is
+    ``double[pyarrow]`` (null and NaN stay apart), http_status Int16. A bad file raises
+    DatasetError (SchemaVersionError when newer), or is skipped with a ReplayWarning when
+    ``on_bad_file="skip"``.
+    """
+    base = _files.recording_root(root)
+    mode = _bad_file_mode(on_bad_file)
+    names = _columns(columns)
+    lo, hi = _bound(since, "since"), _bound(until, "until")
+    wanted = (
+        None
+        if jobs is None
+        else sorted({str(j) for j in ([jobs] if isinstance(jobs, str) else jobs)})
+    )
+    expr = _filter(wanted, lo, hi)
+    return _frame(_retrying(lambda: _scan(_observation_footers(base, lo, hi, mode), names, expr)))
+
+
+def _bad_file_mode(value: str) -> BadFile:
+    if value == "raise":
+        return "raise"
+    if value == "skip":
+        return "skip"
+    raise UsageError(f"on_bad_file={value!r} is not one of 'raise', 'skip'", key="on_bad_file")
+
+
+def _columns(columns: Sequence[str] | None) -> list[str]:
+    """The columns to read, in schema order, job_id and seq always included."""
+    if columns is None:
+        return list(OBSERVATION_COLUMNS)
+    wanted = [columns] if isinstance(columns, str) else list(columns)
+    unknown = [c for c in wanted if c not in OBSERVATION_COLUMNS]
+    if unknown:
+        raise UsageError(
+            f"unknown column(s) {', '.join(map(repr, unknown))}; the observation columns are "
+            f"{', '.join(OBSERVATION_COLUMNS)}",
+            key="columns",
+        )
+    keep = {"job_id", "seq", *wanted}
+    return [c for c in OBSERVATION_COLUMNS if c in keep]
+
+
+def _bound(value: dt.datetime | dt.date | str | None, name: str) -> int | None:
+    """``value`` as microseconds since the epoch (UTC); naive times and dates are UTC."""
+    if value is None:
+        return None
+    try:
+        stamp = pd.Timestamp(value)
+        valid = not pd.isna(stamp)
+    except (ValueError, TypeError):
+        valid = False
+    if not valid:
+        raise UsageError(
+            f"{name}={value!r} is not a time: give a datetime or an ISO 8601 string such as "
+            f"'2026-01-05T23:00:00Z' (naive times are UTC)",
+            key=name,
+        ) from None
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.as_unit("us").value)
+
+
+def _filter(jobs: list[str] | None, lo: int | None, hi: int | None) -> ds.Expression | None:
+    """The pushdown filter: job_id in ``jobs`` and ``lo <= ts < hi``."""
+    parts = []
+    if jobs is not None:
+        parts.append(ds.field("job_id").isin(pa.array(jobs, pa.string())))
+    if lo is not None:
+        parts.append(ds.field("ts") >= pa.scalar(lo, _UTC_US))
+    if hi is not None:
+        parts.append(ds.field("ts") < pa.scalar(hi, _UTC_US))
+    if not parts:
+        return None
+    expr = parts[0]
+    for part in parts[1:]:
+        expr = expr & part
+    return expr
+
+
+def _observation_footers(base: Path, lo: int | None, hi: int | None, mode: BadFile) -> list[Footer]:
+    """Footers of the live files of the partitions that can hold rows in [lo, hi)."""
+    footers: list[Footer] = []
+    for day, folder in _files.partition_dirs(base, lambda e: _files.skip_or_raise(e, mode)):
+        start = (day - _EPOCH).days * _DAY_US
+        if (hi is not None and start >= hi) or (lo is not None and start + _DAY_US <= lo):
+            continue
+        found = _files.check_footers(_files.data_files(folder), "observations", mode)
+        footers.extend(_files.live_footers(found))
+    return footers
+
+
+def _retrying(scan: _Scan) -> pa.Table:
+    """Run ``scan`` again when a file vanished under it (a concurrent compaction removed it)."""
+    for attempt in range(_RETRIES):
+        try:
+            return scan()
+        except FileNotFoundError as err:
+            if isinstance(err, DatasetError) or attempt == _RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _scan(footers: list[Footer], names: list[str], expr: ds.Expression | None) -> pa.Table:
+    fragments = [f.fragment for f in footers]
+    dataset = ds.FileSystemDataset(fragments, _READ_SCHEMA, _files.FORMAT, _files._FS)
+    return dataset.to_table(columns=names, filter=expr)
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """``table`` as a DataFrame sorted by (job_id, seq), categories sorted."""
+    table = table.unify_dictionaries()
+    job_codes, job_values = _codes(table["job_id"])
+    seq = table["seq"].to_numpy()
+    key = job_codes.astype(np.int64) * (1 << 32) + (seq.astype(np.int64) + (1 << 31))
+    order = None if _is_sorted(key) else pc.sort_indices(pa.array(key)).to_numpy()
+    columns: dict[str, object] = {}
+    for name in table.column_names:
+        if name in _CATEGORICAL:
+            codes, values = (job_codes, job_values) if name == "job_id" else _codes(table[name])
+            columns[name] = pd.Categorical.from_codes(
+                codes if order is None else codes[order], categories=values, validate=False
+            )
+        else:
+            column = table[name] if order is None else table[name].take(order)
+            columns[name] = _series(name, column)
+    return pd.DataFrame(columns, copy=False)
+
+
+def _is_sorted(key: np.ndarray) -> bool:
+    return bool(np.all(key[1:] >= key[:-1]))
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pd.Index]:
+    """Codes (-1 for null) into sorted categories, from a dictionary column with one dictionary."""
+    chunks = column.chunks
+    if not chunks:
+        return np.zeros(0, np.int32), pd.Index([], dtype="str")
+    dictionary = chunks[0].dictionary
+    order = pc.sort_indices(dictionary).to_numpy()
+    rank = np.empty(len(order) + 1, np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    rank[-1] = -1
+    indices = [c.indices.fill_null(-1).to_numpy() for c in chunks]
+    codes = rank[np.concatenate(indices)] if indices else np.zeros(0, np.int32)
+    values = pd.Index(dictionary.take(order).to_pandas(), dtype="str")
+    return codes, values
+
+
+_INT16 = {pa.int16(): pd.Int16Dtype()}
+_STR = pd.StringDtype(storage="pyarrow", na_value=np.nan)
+_STR_WRAPS_ARROW = int(pd.__version__.split(".")[0]) >= 3
+
+
+def _series(name: str, column: pa.ChunkedArray) -> object:
+    """One non-categorical column in its pandas dtype."""
+    if name == "percentage_complete":
+        return pd.arrays.ArrowExtensionArray(column)
+    if pa.types.is_string(column.type):
+        return _strings(column)
+    return column.to_pandas(types_mapper=_INT16.get).array
+
+
+def _strings(column: pa.ChunkedArray) -> object:
+    """A string column as pandas ``str`` (wrapping the Arrow data without a copy on pandas 3)."""
+    if _STR_WRAPS_ARROW:
+        return pd.arrays.ArrowStringArray(column, dtype=_STR)  # type: ignore[call-arg]
+    return pd.array(column, dtype=_STR)
+
+
+def read_jobs(root: str | Path, *, on_bad_file: BadFile = "raise") -> pd.DataFrame:
+    """Return one row per job_id, sorted by job_id: its latest row by ``last_seen``.
+
+    The recorder appends an updated row each time it learns more about a job. Ties on
+    ``last_seen`` (and null ``last_seen``, taken as oldest) go to the later file in file order
+    (the order of file names, which start with a write-time stamp), then to the later row.
+    """
+    base = _files.recording_root(root)
+    mode = _bad_file_mode(on_bad_file)
+    table = latest_rows(_retrying(lambda: _jobs_table(base, mode)))
+    columns = {
+        name: _strings(table[name])
+        if pa.types.is_string(table[name].type)
+        else table[name].to_pandas(types_mapper=_INT64.get).array
+        for name in JOBS.names
+    }
+    return pd.DataFrame(columns, copy=False)
+
+
+_INT64 = {pa.int64(): pd.Int64Dtype()}
+
+
+def _jobs_table(base: Path, mode: BadFile) -> pa.Table:
+    """Every live job row in file order, job_id decoded to plain strings."""
+    found = _files.check_footers(_files.data_files(base / JOBS_DIR), "jobs", mode)
+    tables = [f.fragment.to_table(schema=_READ_JOBS_SCHEMA) for f in _files.live_footers(found)]
+    table = pa.concat_tables(tables) if tables else _READ_JOBS_SCHEMA.empty_table()
+    return table.set_column(0, "job_id", table["job_id"].cast(pa.string()))
+
+
+def next_seq(root: str | Path) -> dict[str, int]:
+    """For a restarted recorder: ``max(seq) + 1`` per job_id already in the dataset."""
+    base = _files.recording_root(root)
+    table = _retrying(
+        lambda: _scan(_observation_footers(base, None, None, "raise"), ["job_id", "seq"], None)
+    )
+    grouped = (
+        table.set_column(0, "job_id", table["job_id"].cast(pa.string()))
+        .group_by("job_id")
+        .aggregate([("seq", "max")])
+    )
+    ids = grouped["job_id"].to_pylist()
+    return dict(zip(ids, (np.asarray(grouped["seq_max"]) + 1).tolist(), strict=True))
+
+
+def dataset_files(root: str | Path) -> list[Path]:
+    """Every visible data file of the recording (observations by date, then jobs), in order."""
+    base = _files.recording_root(root)
+    files = [
+        path
+        for _, folder in _files.partition_dirs(base, lambda e: None)
+        for path in _files.data_files(folder)
+    ]
+    return files + _files.data_files(base / JOBS_DIR)
