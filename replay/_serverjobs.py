@@ -1,0 +1,102 @@
+"""One served job: its timeline precomputed as replies, its clock, and its retention window."""
+
+from __future__ import annotations
+
+import bisect
+import json
+import time
+from typing import Any, Literal
+
+from aiohttp import web
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from replay.timeline import Response, Timeline
+
+__all__ = ["Reply", "ServedJob", "error_reply", "json_reply"]
+
+
+class Reply:
+    """A timeline response ready to serve: headers and body built once, not per request."""
+
+    __slots__ = ("body", "delay_s", "drop", "headers", "status")
+
+    def __init__(self, response: Response) -> None:
+        self.status = response.http_status
+        self.headers = CIMultiDictProxy(CIMultiDict(response.headers))
+        self.body = response.body
+        self.delay_s = response.delay_s
+        self.drop = response.drop
+
+    def response(self) -> web.Response:
+        """A fresh aiohttp response (they are single-use) with the precomputed parts."""
+        return web.Response(status=self.status, body=self.body, headers=self.headers)
+
+
+class ServedJob:
+    """The serving state of one job. Only the server's event loop touches it after ``add``."""
+
+    __slots__ = (
+        "dialect",
+        "last_since",
+        "replies",
+        "started",
+        "steps",
+        "tempauth",
+        "timeline",
+        "times",
+    )
+
+    def __init__(self, timeline: Timeline, dialect: str, tempauth: str) -> None:
+        self.timeline = timeline
+        self.dialect = dialect
+        self.tempauth = tempauth
+        self.replies = tuple(Reply(r) for r in timeline.responses)
+        self.times = [r.at_s for r in timeline.responses]
+        self.started: float | None = None
+        self.steps = 0
+        self.last_since: float | None = None
+
+    def reply(
+        self, mode: Literal["time", "step"], speed: float, retention_s: float
+    ) -> Reply | None:
+        """The reply to a request arriving now (None once the retention window has passed)."""
+        now = time.monotonic()
+        if self.started is None:
+            self.started = now
+        index = self._time_index(now, speed) if mode == "time" else self._step_index()
+        if index == len(self.replies) - 1:
+            if self.last_since is None:
+                self.last_since = self._last_reached(now, speed, mode)
+            if (now - self.last_since) * speed >= retention_s:
+                return None
+        return self.replies[index]
+
+    def _time_index(self, now: float, speed: float) -> int:
+        elapsed = (now - (self.started or now)) * speed
+        return max(bisect.bisect_right(self.times, elapsed) - 1, 0)
+
+    def _step_index(self) -> int:
+        index = min(self.steps, len(self.replies) - 1)
+        self.steps += 1
+        return index
+
+    def _last_reached(self, now: float, speed: float, mode: str) -> float:
+        """When the last response became current: its start in job time, or now in step mode."""
+        if mode == "step" or self.started is None:
+            return now
+        return self.started + self.times[-1] / speed
+
+
+def json_reply(status: int, document: Any, **headers: str) -> web.Response:
+    """A JSON response the server produces itself (errors, the copy call's answer)."""
+    return web.Response(
+        status=status,
+        body=json.dumps(document).encode(),
+        content_type="application/json",
+        headers=headers or None,
+    )
+
+
+def error_reply(status: int, code: str, message: str) -> web.Response:
+    """A Graph-style error response: ``{"error": {"code", "message"}}``."""
+    return json_reply(status, {"error": {"code": code, "message": message}})
