@@ -1,0 +1,132 @@
+"""The recorder's write buffer: observation rows and job rows held as columns until flushed."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from replay import store
+from replay.errors import RecorderError
+from replay.schema import JOBS, OBSERVATIONS, jobs_table, observations_table
+
+__all__ = ["JobRow", "ObservationBuffer", "WriteBuffer", "job_rows", "labels_json"]
+
+
+def labels_json(labels: Mapping[str, str] | None) -> str:
+    """The ``labels`` column value: a JSON object with sorted keys."""
+    return json.dumps(dict(labels or {}), sort_keys=True, ensure_ascii=False)
+
+
+class ObservationBuffer:
+    """Observation rows kept column by column (cheap to append, one Arrow build per flush).
+
+    ``ts`` values are integer microseconds since the epoch (UTC).
+    """
+
+    __slots__ = ("_columns",)
+
+    def __init__(self) -> None:
+        self._columns: dict[str, list[Any]] = {name: [] for name in OBSERVATIONS.names}
+
+    def __len__(self) -> int:
+        return len(self._columns["job_id"])
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        """Add one row; columns the row lacks are null."""
+        for name, column in self._columns.items():
+            column.append(row.get(name))
+
+    def take(self) -> pa.Table | None:
+        """The buffered rows as an Arrow table of the observations schema (None when empty)."""
+        if not len(self):
+            return None
+        columns, self._columns = self._columns, {name: [] for name in OBSERVATIONS.names}
+        arrays = [pa.array(columns[f.name], type=f.type, from_pandas=False) for f in OBSERVATIONS]
+        return pa.Table.from_arrays(arrays, schema=OBSERVATIONS)
+
+
+@dataclass(slots=True)
+class JobRow:
+    """One row of the ``jobs`` table, as the recorder keeps it while following the job."""
+
+    job_id: str
+    url: str | None = None
+    labels: str = "{}"
+    size_bytes: int | None = None
+    first_seen: int | None = None
+    last_seen: int | None = None
+    outcome: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row's values by column name."""
+        return {name: getattr(self, name) for name in JOBS.names}
+
+
+def job_rows(table: pa.Table) -> list[JobRow]:
+    """The rows of a jobs-schema Arrow table as JobRow values (timestamps in microseconds)."""
+    for name in ("first_seen", "last_seen"):
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, table.column(name).cast(pa.int64()))
+    return [JobRow(**{**row, "labels": row["labels"] or "{}"}) for row in table.to_pylist()]
+
+
+def _jobs_arrow(rows: Iterable[JobRow]) -> pa.Table:
+    values = [row.as_dict() for row in rows]
+    arrays = [pa.array([v[f.name] for v in values], type=f.type) for f in JOBS]
+    return pa.Table.from_arrays(arrays, schema=JOBS)
+
+
+class WriteBuffer:
+    """Observations and changed job rows waiting for the next flush to the dataset at ``root``.
+
+    A flush writes observations first and job rows second, each through the store's atomic
+    writer, so a crash between them leaves a readable dataset and the restart re-polls the job.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.observations = ObservationBuffer()
+        self._dirty: dict[str, JobRow] = {}
+        self._lock = threading.Lock()
+        self.rows_written = 0
+
+    def touch(self, row: JobRow) -> None:
+        """Mark a job row as changed so the next flush writes it."""
+        self._dirty[row.job_id] = row
+
+    def pending(self) -> int:
+        """Rows (observations and jobs) waiting for a flush."""
+        return len(self.observations) + len(self._dirty)
+
+    def take(self) -> tuple[pa.Table | None, pa.Table | None]:
+        """Detach what is waiting: (observations, jobs); call on the thread that appends."""
+        observations = self.observations.take()
+        dirty, self._dirty = self._dirty, {}
+        return observations, (_jobs_arrow(dirty.values()) if dirty else None)
+
+    def write(self, observations: pa.Table | None, jobs: pa.Table | None) -> None:
+        """Write detached tables to the dataset (safe to call from a worker thread)."""
+        with self._lock:
+            try:
+                if observations is not None:
+                    store.write_observations(self.root, observations_table(observations))
+                    self.rows_written += observations.num_rows
+                if jobs is not None:
+                    store.write_jobs(self.root, jobs_table(jobs))
+            except OSError as err:
+                raise RecorderError(
+                    f"cannot write the recording under {self.root}: {err.strerror or err}; "
+                    "check free space and permissions, then run the same command again "
+                    "(the dataset continues where it stopped)",
+                    path=str(self.root),
+                ) from err
+
+    def flush(self) -> None:
+        """Write everything waiting, now, on this thread."""
+        self.write(*self.take())
