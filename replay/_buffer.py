@@ -15,7 +15,7 @@ from replay import store
 from replay.errors import RecorderError
 from replay.schema import JOBS, OBSERVATIONS, jobs_table, observations_table
 
-__all__ = ["JobRow", "ObservationBuffer", "WriteBuffer", "job_rows", "labels_json"]
+__all__ = ["JobRow", "ObservationBuffer", "WriteBuffer", "job_rows", "jobs_arrow", "labels_json"]
 
 
 def labels_json(labels: Mapping[str, str] | None) -> str:
@@ -76,7 +76,8 @@ def job_rows(table: pa.Table) -> list[JobRow]:
     return [JobRow(**{**row, "labels": row["labels"] or "{}"}) for row in table.to_pylist()]
 
 
-def _jobs_arrow(rows: Iterable[JobRow]) -> pa.Table:
+def jobs_arrow(rows: Iterable[JobRow]) -> pa.Table:
+    """JobRow values as an Arrow table of the jobs schema."""
     values = [row.as_dict() for row in rows]
     arrays = [pa.array([v[f.name] for v in values], type=f.type) for f in JOBS]
     return pa.Table.from_arrays(arrays, schema=JOBS)
@@ -108,7 +109,7 @@ class WriteBuffer:
         """Detach what is waiting: (observations, jobs); call on the thread that appends."""
         observations = self.observations.take()
         dirty, self._dirty = self._dirty, {}
-        return observations, (_jobs_arrow(dirty.values()) if dirty else None)
+        return observations, (jobs_arrow(dirty.values()) if dirty else None)
 
     def write(self, observations: pa.Table | None, jobs: pa.Table | None) -> None:
         """Write detached tables to the dataset (safe to call from a worker thread)."""

@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from replay import payload, store
-from replay._buffer import ObservationBuffer, job_rows
+from replay._buffer import JobRow, ObservationBuffer, job_rows, jobs_arrow
 from replay.errors import DatasetNotFoundError, PayloadError, UsageError
-from replay.schema import JOBS, jobs_table
+from replay.schema import jobs_table
 
 __all__ = ["BadLine", "ImportSummary", "import_files", "parse_line"]
 
@@ -261,34 +261,27 @@ def _seq(job_ids: pa.ChunkedArray, start: Mapping[str, int]) -> pa.Array:
 
 def _jobs(table: pa.Table, parsed: list[_Parsed], root: Path) -> pa.Table:
     """One jobs row per imported job: first/last seen, url; merged with what the dataset knew."""
-    spans = table.group_by("job_id").aggregate([("ts", "min"), ("ts", "max")])
+    micros = pa.table({"job_id": table["job_id"], "ts": table["ts"].cast(pa.int64())})
+    spans = micros.group_by("job_id").aggregate([("ts", "min"), ("ts", "max")])
     urls = {row.job_id: row.url for row in parsed if row.url is not None}
     known = _known(root)
-    records = []
+    rows = []
     for job_id, first, last in zip(
-        spans.column("job_id").to_pylist(),
-        spans.column("ts_min").to_pylist(),
-        spans.column("ts_max").to_pylist(),
+        spans["job_id"].to_pylist(),
+        spans["ts_min"].to_pylist(),
+        spans["ts_max"].to_pylist(),
         strict=True,
     ):
-        earlier = known.get(job_id, {})
-        records.append(
-            {
-                "job_id": job_id,
-                "url": earlier.get("url") or urls.get(job_id),
-                "labels": earlier.get("labels") or "{}",
-                "size_bytes": earlier.get("size_bytes"),
-                "first_seen": min(filter(None, (first, earlier.get("first_seen")))),
-                "last_seen": max(filter(None, (last, earlier.get("last_seen")))),
-                "outcome": earlier.get("outcome"),
-            }
-        )
-    return pa.Table.from_pylist(records, schema=JOBS)
+        row = known.get(job_id) or JobRow(job_id, url=urls.get(job_id))
+        row.first_seen = min(first, row.first_seen or first)
+        row.last_seen = max(last, row.last_seen or last)
+        rows.append(row)
+    return jobs_arrow(rows)
 
 
-def _known(root: Path) -> dict[str, dict[str, Any]]:
+def _known(root: Path) -> dict[str, JobRow]:
     try:
         frame = store.read_jobs(root)
     except DatasetNotFoundError:
         return {}
-    return {row.job_id: row.as_dict() for row in job_rows(jobs_table(frame))}
+    return {row.job_id: row for row in job_rows(jobs_table(frame))}

@@ -1,0 +1,197 @@
+"""``replay import``: JSON-lines payload logs (plain, gzip, with bad lines) into a recording."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from replay import store
+from replay.cli import main
+from replay.errors import DatasetNotFoundError, PayloadError
+from replay.importer import import_files, parse_line
+
+DATA = Path(__file__).parent.parent / "data" / "imports"
+FAKE_SECRETS = (b"FAKEtempauthSECRET", b"FAKEcSECRETqueue")
+
+
+def every_byte(root: Path) -> bytes:
+    """All bytes of every file under ``root``."""
+    return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
+
+
+def test_imports_job_id_lines_with_seq_in_file_order(tmp_path: Path) -> None:
+    summary = import_files([DATA / "graph_payloads.jsonl"], tmp_path)
+    obs = store.read(tmp_path)
+    assert (summary.rows, summary.jobs, summary.bad_lines) == (5, 2, ())
+    a = obs[obs["job_id"] == "copy-a"]
+    assert a["seq"].tolist() == [0, 1, 2]
+    assert a["status"].astype(str).tolist() == ["notStarted", "inProgress", "completed"]
+    assert a["percentage_complete"].tolist() == [0.0, 40.0, 100.0]
+    assert set(obs["source"]) == {"import"}
+    assert obs["http_status"].isna().all()
+
+
+def test_imports_epoch_seconds_and_error_fields(tmp_path: Path) -> None:
+    import_files([DATA / "graph_payloads.jsonl"], tmp_path)
+    obs = store.read(tmp_path)
+    failed = obs[(obs["job_id"] == "copy-b") & (obs["seq"] == 1)].iloc[0]
+    assert failed["ts"] == pd.Timestamp("2026-01-05T23:00:05.25Z")
+    assert (failed["status"], failed["error_code"]) == ("failed", "nameAlreadyExists")
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "statuses"),
+    [
+        pytest.param("raw_bodies.jsonl.gz", 3, ["inProgress", None, "completed"], id="gz"),
+        pytest.param("gzip_without_suffix.log", 2, ["notStarted", "inProgress"], id="magic"),
+    ],
+)
+def test_imports_gzip_told_by_magic_bytes(
+    tmp_path: Path, name: str, rows: int, statuses: list[str | None]
+) -> None:
+    summary = import_files([DATA / name], tmp_path)
+    obs = store.read(tmp_path)
+    assert summary.rows == rows
+    got = [None if pd.isna(s) else s for s in obs["status"].tolist()]
+    assert got == statuses
+
+
+def test_url_lines_keep_http_status_retry_after_and_redacted_url(tmp_path: Path) -> None:
+    import_files([DATA / "raw_bodies.jsonl.gz"], tmp_path)
+    obs = store.read(tmp_path)
+    jobs = store.read_jobs(tmp_path)
+    assert obs["http_status"].tolist() == [202, 429, 200]
+    assert obs["retry_after_s"].tolist()[1] == 30.0
+    assert len(jobs) == 1
+    assert "/operations/" in jobs["url"].iloc[0]
+    assert jobs["first_seen"].iloc[0] == pd.Timestamp("2026-01-05T23:10:00Z")
+    assert jobs["last_seen"].iloc[0] == pd.Timestamp("2026-01-05T23:10:40Z")
+
+
+def test_credentials_in_urls_never_reach_disk(tmp_path: Path) -> None:
+    import_files([DATA / "raw_bodies.jsonl.gz"], tmp_path)
+    written = every_byte(tmp_path)
+    assert written  # something was written
+    for secret in FAKE_SECRETS:
+        assert secret not in written
+
+
+def test_bad_lines_are_reported_with_line_numbers_and_good_ones_kept(tmp_path: Path) -> None:
+    summary = import_files([DATA / "with_bad_lines.jsonl"], tmp_path)
+    assert [b.line for b in summary.bad_lines] == [2, 3, 5, 6, 7, 8, 9]
+    assert all(b.path.endswith("with_bad_lines.jsonl") for b in summary.bad_lines)
+    assert store.read(tmp_path)["seq"].tolist() == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        pytest.param(
+            '{"job_id": "j", "ts": "2026-01-05T23:00:00Z", "st', "not valid JSON", id="json"
+        ),
+        pytest.param('"just a string"', "expected a JSON object", id="not-object"),
+        pytest.param('{"job_id": "j", "status": "inProgress"}', 'no "ts"', id="no-ts"),
+        pytest.param('{"job_id": "j", "ts": "soon"}', "not ISO 8601", id="bad-ts"),
+        pytest.param('{"job_id": "j", "ts": 1767654003000}', "milliseconds", id="ms"),
+        pytest.param('{"job_id": "j", "ts": true}', "ISO 8601 or epoch", id="bool-ts"),
+        pytest.param('{"ts": 1767654003, "status": "x"}', 'no "job_id" and no "url"', id="no-id"),
+        pytest.param('{"job_id": "", "ts": 1767654003}', "non-empty string", id="empty-id"),
+        pytest.param('{"job_id": "j", "ts": 1, "http_status": 99}', "HTTP status", id="http"),
+        pytest.param(
+            '{"ts": 1, "url": "https://h/monitor/x", "body": 3}', '"body" must', id="body"
+        ),
+        pytest.param(
+            '{"ts": 1, "url": "https://h/monitor/x", "body": {}, "status": "x"}',
+            "inside",
+            id="stray-key",
+        ),
+    ],
+)
+def test_parse_line_names_what_is_wrong(line: str, reason: str) -> None:
+    with pytest.raises(PayloadError, match=reason):
+        parse_line(line)
+
+
+@pytest.mark.parametrize(
+    ("ts", "expected"),
+    [
+        ("2026-01-05T23:00:00Z", "2026-01-05T23:00:00Z"),
+        ("2026-01-06T01:00:00+02:00", "2026-01-05T23:00:00Z"),
+        ("2026-01-05T23:00:00", "2026-01-05T23:00:00Z"),
+        (1767654000, "2026-01-05T23:00:00Z"),
+        (1767654000.5, "2026-01-05T23:00:00.5Z"),
+    ],
+)
+def test_parse_line_reads_iso_and_epoch_times_as_utc(ts: object, expected: str) -> None:
+    import json
+
+    _, micros, _, _ = parse_line(json.dumps({"job_id": "j", "ts": ts, "status": "inProgress"}))
+    assert pd.Timestamp(micros, unit="us", tz="UTC") == pd.Timestamp(expected)
+
+
+def test_strict_raises_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "rec"
+    with pytest.raises(PayloadError, match="7 bad line") as caught:
+        import_files(
+            [DATA / "graph_payloads.jsonl", DATA / "with_bad_lines.jsonl"], out, strict=True
+        )
+    assert len(caught.value.bad_lines) == 7  # type: ignore[attr-defined]
+    assert not out.exists()
+
+
+def test_importing_again_continues_seq_without_duplicates(tmp_path: Path) -> None:
+    import_files([DATA / "graph_payloads.jsonl"], tmp_path)
+    import_files([DATA / "graph_payloads.jsonl"], tmp_path)
+    obs = store.read(tmp_path)
+    assert not obs.duplicated(["job_id", "seq"]).any()
+    assert obs[obs["job_id"] == "copy-a"]["seq"].tolist() == list(range(6))
+
+
+def test_several_files_share_one_seq_per_job(tmp_path: Path) -> None:
+    first = tmp_path / "part1.jsonl"
+    second = tmp_path / "part2.jsonl"
+    lines = (DATA / "graph_payloads.jsonl").read_text().splitlines(keepends=True)
+    first.write_text("".join(lines[:2]))
+    second.write_text("".join(lines[2:]))
+    import_files([first, second], tmp_path / "rec")
+    obs = store.read(tmp_path / "rec")
+    assert obs[obs["job_id"] == "copy-a"]["seq"].tolist() == [0, 1, 2]
+
+
+def test_missing_file_is_an_error_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(DatasetNotFoundError, match="no such file"):
+        import_files([DATA / "graph_payloads.jsonl", tmp_path / "nope.jsonl"], tmp_path / "rec")
+    assert not (tmp_path / "rec").exists()
+
+
+def test_cli_reports_bad_lines_on_stderr_and_counts_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "log.jsonl"
+    shutil.copy(DATA / "with_bad_lines.jsonl", source)
+    code = main(["import", str(source), "--out", str(tmp_path / "rec")])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert f"{source}:2: not valid JSON" in err
+    assert f"{source}:8: " in err
+    assert "2 observation(s) of 1 job(s) from 1 file(s), 7 bad line(s)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv_tail", "message"),
+    [
+        pytest.param(["with_bad_lines.jsonl", "--strict"], "nothing imported", id="strict"),
+        pytest.param(["missing.jsonl"], "no such file", id="missing"),
+    ],
+)
+def test_cli_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv_tail: list[str], message: str
+) -> None:
+    out = tmp_path / "rec"
+    code = main(["import", str(DATA / argv_tail[0]), *argv_tail[1:], "--out", str(out)])
+    assert code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
