@@ -41,7 +41,9 @@ def found(result: Any) -> pa.Table:
     if isinstance(result, pd.DataFrame):
         table = pa.table(
             {
-                "job_id": pa.array(result["job_id"].astype(str).to_numpy(dtype=object), pa.string()),
+                "job_id": pa.array(
+                    result["job_id"].astype(str).to_numpy(dtype=object), pa.string()
+                ),
                 "seq": pa.array(result["seq"].to_numpy(dtype="int64")),
                 "code": pa.array(result["code"].astype(str).to_numpy(dtype=object), pa.string()),
             }

@@ -16,7 +16,7 @@ _NAN_KEY = -2.0e300  # the state key of a NaN percentage
 
 def native(table: pa.Table) -> pd.DataFrame:
     """Return the observations as a pandas frame (status categorical, percentages in Arrow)."""
-    frame = table.to_pandas(types_mapper=_arrow_floats)
+    frame: pd.DataFrame = table.to_pandas(types_mapper=_arrow_floats)
     frame["status"] = frame["status"].astype("category")
     return frame
 
@@ -32,7 +32,9 @@ def validate(frame: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True).sort_values(
         ["job_id", "seq", "code"], kind="stable", ignore_index=True
     )
-    out["code"] = pd.Categorical.from_codes(out["code"], categories=list(CODES))
+    out["code"] = pd.Categorical.from_codes(
+        out["code"].to_numpy(), dtype=pd.CategoricalDtype(list(CODES))
+    )
     return out
 
 
@@ -54,7 +56,7 @@ def _masks(df: pd.DataFrame, rules: Rules) -> dict[str, pd.Series]:
     run_start = observed & (prev.isna() | changed)
     known = status.isin(rules.statuses)
     terminal = observed & status.isin(rules.terminal)
-    terminal_before = (terminal.groupby(job).cumsum() - terminal) > 0
+    terminal_before = terminal.groupby(job).cumsum() > terminal.astype(int)
     forbidden = pd.MultiIndex.from_arrays([prev, status]).isin(rules.forbidden)
     prev_ts = ts.groupby(job).shift()
     valid = ~pct_null & (pct >= 0) & (pct <= 100)

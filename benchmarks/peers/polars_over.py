@@ -22,30 +22,26 @@ def native(table: pa.Table) -> pl.DataFrame:
 
 def validate(frame: pl.DataFrame, rules: Rules) -> pl.DataFrame:
     """Return ``job_id, seq, ts, code`` of every violation, ordered by job, seq and code."""
-    flagged = _flags(frame.lazy().sort("job_id", "seq"), rules)
+    flagged = _flags(frame.lazy().sort("job_id", "seq"), rules).collect()
     codes = pl.Enum(list(CODES))
-    return (
-        flagged.select("job_id", "seq", "ts", pl.concat_list(*_code_lists()).alias("code"))
-        .explode("code")
-        .drop_nulls("code")
-        .with_columns(pl.col("code").cast(codes))
-        .sort("job_id", "seq", "code")
-        .collect()
-    )
-
-
-def _code_lists() -> list[pl.Expr]:
-    """One single-element list per code: the code's name where flagged, null elsewhere."""
-    return [
-        pl.when(pl.col(code)).then(pl.lit(code)).otherwise(pl.lit(None, pl.String))
+    parts = [
+        flagged.lazy()
+        .filter(pl.col(code))
+        .select("job_id", "seq", "ts", pl.lit(code, dtype=codes).alias("code"))
         for code in CODES
     ]
+    return pl.concat(parts).sort("job_id", "seq", "code").collect()
 
 
 def _flags(lf: pl.LazyFrame, rules: Rules) -> pl.LazyFrame:
     """Add one boolean column per code."""
     job = "job_id"
-    status, pct, ts, http = pl.col("status"), pl.col("percentage_complete"), pl.col("ts"), pl.col("http_status")
+    status, pct, ts, http = (
+        pl.col("status"),
+        pl.col("percentage_complete"),
+        pl.col("ts"),
+        pl.col("http_status"),
+    )
     observed = status.is_not_null()
     valid = pct.is_not_null() & pct.is_not_nan() & (pct >= 0) & (pct <= 100)
     terminal = observed & status.is_in(list(rules.terminal))

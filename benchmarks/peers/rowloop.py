@@ -19,7 +19,8 @@ _NULL = object()  # the state key of a null percentage (NaN gets the string "nan
 
 def native(table: pa.Table) -> pd.DataFrame:
     """Return the observations as the pandas frame a user starts from."""
-    return table.to_pandas(types_mapper=_arrow_floats)
+    frame: pd.DataFrame = table.to_pandas(types_mapper=_arrow_floats)
+    return frame
 
 
 def validate(frame: pd.DataFrame, rules: Rules) -> pa.Table:
@@ -43,11 +44,8 @@ def validate(frame: pd.DataFrame, rules: Rules) -> pa.Table:
         state.step(seq, ts, status, pct, http, out)
     if state is not None:
         state.finish(out)
-    return pa.table(
-        dict(zip(("job_id", "seq", "ts", "code"), zip(*out, strict=True), strict=True))
-        if out
-        else {"job_id": [], "seq": [], "ts": [], "code": []}
-    )
+    names = ("job_id", "seq", "ts", "code")
+    return pa.table([pa.array([row[i] for row in out]) for i in range(4)], names=names)
 
 
 @dataclass
@@ -69,7 +67,12 @@ class _Job:
     last_row_ts: int = 0
 
     def step(
-        self, seq: int, ts: int, status: str | None, pct: float | None, http: int | None,
+        self,
+        seq: int,
+        ts: int,
+        status: str | None,
+        pct: float | None,
+        http: int | None,
         out: list[tuple[Any, ...]],
     ) -> None:
         """Check one row against the job's state so far, then fold it into the state."""

@@ -22,9 +22,7 @@ CODES: tuple[str, ...] = (
     "no_terminal",
 )
 
-SEVERITY: dict[str, str] = {
-    code: ("error" if i < 6 else "warning") for i, code in enumerate(CODES)
-}
+SEVERITY: dict[str, str] = {code: ("error" if i < 6 else "warning") for i, code in enumerate(CODES)}
 
 #: The observation columns validation reads.
 COLUMNS: tuple[str, ...] = ("job_id", "seq", "ts", "status", "percentage_complete", "http_status")

@@ -1,0 +1,138 @@
+"""One measurement in this process: warm-up, timed repeats, peak RSS; printed as one JSON line.
+
+The harness runs each measurement in a fresh interpreter (``python -m benchmarks._measure``) so
+that the peak resident set size (``ru_maxrss``) belongs to that measurement alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ENGINE_OPS", "Measurement", "main", "measure", "peak_rss_mb"]
+
+#: What is timed for replay itself: the four engine functions and the user's whole pipeline.
+ENGINE_OPS: tuple[str, ...] = (
+    "read",
+    "validate",
+    "summarize",
+    "transitions",
+    "read+validate+summarize",
+)
+
+Measurement = dict[str, Any]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def measure(impl: str, op: str, recording: Path, repeat: int, found_to: Path | None) -> Measurement:
+    """Time ``op`` of ``impl`` on ``recording`` (median of ``repeat`` after one warm-up)."""
+    run, n_rows = _workload(impl, op, recording)
+    input_mb = peak_rss_mb()
+    result = run()  # warm-up
+    times = []
+    for _ in range(repeat):
+        del result
+        gc.collect()
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    if found_to is not None:
+        _write_found(result, found_to)
+    return {
+        "impl": impl,
+        "op": op,
+        "rows": n_rows,
+        "times": times,
+        "median_s": statistics.median(times),
+        "input_mb": input_mb,
+        "peak_mb": peak_rss_mb(),
+    }
+
+
+def _workload(impl: str, op: str, recording: Path) -> tuple[Callable[[], Any], int]:
+    """The function to time and the number of rows it sees; its input is loaded here, untimed."""
+    observations = recording / "observations"
+    if impl == "floor":
+        from benchmarks.peers.floor import floor
+
+        return (lambda: floor(observations)), _rows(observations)
+    if impl == "replay":
+        return _engine_workload(op, recording)
+    from benchmarks.peers import COLUMNS, PEERS, rules_of
+    from benchmarks.peers.floor import read_columns
+
+    peer, rules = PEERS[impl], rules_of()
+    table = read_columns(observations, COLUMNS)
+    data, n_rows = peer.native(table), table.num_rows
+    del table
+    return (lambda: peer.validate(data, rules)), n_rows
+
+
+def _engine_workload(op: str, recording: Path) -> tuple[Callable[[], Any], int]:
+    from replay.store import read
+    from replay.summary import summarize
+    from replay.transitions import transitions
+    from replay.validate import validate
+
+    if op == "read":
+        return (lambda: read(recording)), _rows(recording / "observations")
+    if op == "read+validate+summarize":
+
+        def pipeline() -> Any:
+            obs = read(recording)
+            violations = validate(obs)
+            summarize(obs, violations=violations)
+            return violations
+
+        return pipeline, _rows(recording / "observations")
+    functions: dict[str, Callable[[Any], Any]] = {
+        "validate": validate,
+        "summarize": summarize,
+        "transitions": transitions,
+    }
+    function, obs = functions[op], read(recording)
+    return (lambda: function(obs)), len(obs)
+
+
+def _rows(observations: Path) -> int:
+    import pyarrow.dataset as ds
+
+    return int(ds.dataset(observations, format="parquet", partitioning="hive").count_rows())
+
+
+def _write_found(result: Any, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from benchmarks.peers import found
+
+    pq.write_table(found(result), path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one measurement named on the command line; print it as one JSON line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("impl", help="floor, replay, rowloop, pandas, polars or duckdb")
+    parser.add_argument("op", help=f"read (floor), validate (peers), or one of {ENGINE_OPS}")
+    parser.add_argument("recording", type=Path, help="a recording folder")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs after the warm-up")
+    parser.add_argument("--found", type=Path, help="write (job_id, seq, code) found here")
+    args = parser.parse_args(argv)
+    print(json.dumps(measure(args.impl, args.op, args.recording, args.repeat, args.found)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
