@@ -96,9 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     opts.out.write_text(page)
-    _say(
-        _report.render({}, [], targets, "").split("## Targets (largest dataset)")[1].split("##")[0]
-    )
+    _say(_report.targets_table(targets))
     _say(f"results written to {opts.out}")
     if mismatched:
         _say("MISMATCH: some implementation found different violations than replay.validate")
