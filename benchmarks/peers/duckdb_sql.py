@@ -110,7 +110,10 @@ def query(rules: Rules) -> str:
 
 def validate(con: duckdb.DuckDBPyConnection, rules: Rules) -> pa.Table:
     """Return ``job_id, seq, ts, code`` of every violation, ordered by job, seq and code."""
-    result: pa.Table = con.sql(query(rules)).fetch_arrow_table()
+    relation = con.sql(query(rules))
+    # duckdb 1.x names it fetch_arrow_table (deprecated in 2.x in favour of to_arrow_table).
+    fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+    result: pa.Table = fetch()
     return result
 
 
