@@ -82,10 +82,7 @@ def _workload(impl: str, op: str, recording: Path) -> tuple[Callable[[], Any], i
 
 
 def _engine_workload(op: str, recording: Path) -> tuple[Callable[[], Any], int]:
-    from replay.store import read
-    from replay.summary import summarize
-    from replay.transitions import transitions
-    from replay.validate import validate
+    from replay import read, summarize, transitions, validate
 
     if op == "read":
         return (lambda: read(recording)), _rows(recording / "observations")

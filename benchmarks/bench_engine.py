@@ -46,7 +46,7 @@ METHOD = """
   kernel's high-water mark, no sampling): interpreter, imports, the untimed input and the work.
 - *x floor* divides by the floor on the same dataset: pyarrow reading the five columns the engine
   needs (`job_id, seq, ts, status, percentage_complete`) and `sort_by(job_id, seq)`.
-- `replay` `validate`, `summarize` and `transitions` take the frame `replay.store.read` returned;
+- `replay` `validate`, `summarize` and `transitions` take the frame `replay.read` returned;
   `read+validate+summarize` is the whole user pipeline from the folder
   (`summarize(obs, violations=validate(obs))`).
 - The peers implement the same ten checks of `docs/semantics.md` on their own in-memory input,
