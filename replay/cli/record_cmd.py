@@ -31,8 +31,8 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "record",
         help="poll monitor URLs until every job ends; live progress on a terminal",
-        description="Poll Graph copy-monitor URLs (the Location of a copy request) until every "
-        "job ends, writing each response to a recording folder.",
+        description="Poll Graph copy-monitor URLs (the Location header of a copy request) until\n"
+        "every job ends, writing each response to a recording folder.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -56,6 +56,11 @@ def register(sub: Any) -> None:
         default=100.0,
         metavar="R",
         help="requests per second over all jobs (default 100; 0: no cap)",
+    )
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="follow only the jobs of shard K of N (by job id), to split a fleet over processes",
     )
     parser.add_argument(
         "--label",
@@ -87,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("no monitor URLs: give URLs as arguments or --urls-file F")
     for spec in specs:
         check_url(spec.url, payload.redact_url(spec.url))
+    if args.shard:
+        specs = _in_shard(specs, args.shard)
     recorder = Recorder(
         args.out,
         interval=args.interval,
@@ -107,6 +114,15 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0 if summary.ok else 1
+
+
+def _in_shard(specs: Sequence[Any], text: str) -> list[Any]:
+    """The specs whose job id falls in shard ``text`` (``K/N``)."""
+    from replay import payload
+    from replay.shard import parse_shard, shard_of
+
+    k, n = parse_shard(text)
+    return [s for s in specs if shard_of(s.job_id or payload.job_id_from_url(s.url), n) == k]
 
 
 async def _record(recorder: Any, specs: Sequence[Any], *, live: bool) -> tuple[Any, bool]:
