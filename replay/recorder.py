@@ -8,7 +8,7 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ import httpx
 
 from replay import payload, store
 from replay._buffer import JobRow, WriteBuffer, job_rows, labels_json
+from replay._http import Lanes
 from replay._progress import FAILED_OUTCOMES, RECORD_FAILURES, Progress, RecordSummary
 from replay._schedule import JobSchedule, SchedulePolicy, TokenBucket
 from replay._urls import UrlSpec, check_url, url_spec
@@ -59,18 +60,10 @@ def _ts_us(ts: datetime | float | None) -> int:
     raise UsageError(f"ts must be an aware datetime or epoch seconds, got {ts!r}")
 
 
-class _NoAuth(httpx.Auth):
-    """Strips any Authorization header: monitor URLs are anonymous and answer 401 to one."""
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers.pop("Authorization", None)
-        yield request
-
-
 @dataclass(slots=True, eq=False)
 class _Job:
     row: JobRow
-    url: str | None  # the real URL, credentials included: kept in memory, never written
+    url: httpx.URL | None  # the real URL, credentials included: kept in memory, never written
     seq: int
     state: JobState
     schedule: JobSchedule | None = None
@@ -118,7 +111,7 @@ class Recorder:
         self._give_up_after = give_up_after
         self._transport = transport
         self._timeout = timeout
-        self._headers = {k: v for k, v in (headers or {}).items() if k.lower() != "authorization"}
+        self._headers = dict(headers or {})
         self._rng = random.Random(seed)
         self._jobs: dict[str, _Job] = {}
         self._seq: dict[str, int] | None = None
@@ -129,8 +122,7 @@ class Recorder:
         self._transport_errors = 0
         self._started = time.monotonic()
         self._last_flush = time.monotonic()
-        self._client: httpx.AsyncClient | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._lanes: Lanes | None = None
         self._stopping: asyncio.Event | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._closed = False
@@ -139,17 +131,12 @@ class Recorder:
 
     async def __aenter__(self) -> Recorder:
         self._open_dataset()
-        self._client = httpx.AsyncClient(
-            auth=_NoAuth(),
-            follow_redirects=False,
-            headers=self._headers,
+        self._lanes = Lanes(
+            self._concurrency,
             timeout=self._timeout,
+            headers=self._headers,
             transport=self._transport,
-            limits=httpx.Limits(
-                max_connections=self._concurrency, max_keepalive_connections=self._concurrency
-            ),
         )
-        self._slots = asyncio.Semaphore(self._concurrency)
         self._stopping = asyncio.Event()
         self._flusher = asyncio.create_task(self._flush_every_interval())
         return self
@@ -175,8 +162,8 @@ class Recorder:
         try:
             await asyncio.to_thread(self._buffer.flush)
         finally:
-            if self._client is not None:
-                await self._client.aclose()
+            if self._lanes is not None:
+                await self._lanes.aclose()
 
     def __enter__(self) -> Recorder:
         self._open_dataset()
@@ -189,7 +176,7 @@ class Recorder:
 
     def close(self) -> None:
         """Flush and close a recorder used without asyncio (jobs not ended become abandoned)."""
-        if self._client is not None:
+        if self._lanes is not None:
             raise RecorderError("this recorder runs under 'async with': use 'await rec.aclose()'")
         if self._closed:
             return
@@ -222,7 +209,7 @@ class Recorder:
         job_id: str | None = None,
     ) -> str:
         """Start following ``url`` in the background; return its job id."""
-        if self._client is None or self._closed:
+        if self._lanes is None or self._closed:
             raise RecorderError(
                 "track() needs a running recorder: 'async with Recorder(DIR) as rec'"
             )
@@ -254,7 +241,8 @@ class Recorder:
             row.labels = payload.redact_text(labels_json({**self._labels, **(labels or {})}))
         row.size_bytes = size if size is not None else row.size_bytes
         row.outcome = None
-        job = _Job(row, url, self._next_seq(job_id), self._state())
+        parsed = None if url is None else httpx.URL(url)
+        job = _Job(row, parsed, self._next_seq(job_id), self._state())
         self._jobs[job_id] = job
         self._buffer.touch(row)
         return job
@@ -298,26 +286,24 @@ class Recorder:
 
     async def _poll(self, job: _Job) -> Verdict:
         """Poll the job once, write the response's row; return what it means."""
-        assert self._client is not None and self._slots is not None and job.url is not None
+        assert self._lanes is not None and job.url is not None
         wait = self._bucket.reserve()
         if wait > 0:
             await asyncio.sleep(wait)
-        async with self._slots:
-            started = time.perf_counter()
-            try:
-                response = await self._client.get(job.url)
-            except httpx.HTTPError:
-                self._transport_errors += 1
-                return Verdict(job.state.miss(), False, None)
-            latency_ms = (time.perf_counter() - started) * 1000.0
+        try:
+            fetched = await self._lanes.get(job.url)
+        except (httpx.HTTPError, OSError):
+            self._transport_errors += 1
+            return Verdict(job.state.miss(), False, None)
         self._polls += 1
         received = _now_us()
         fields = payload.normalize(
-            response.content,
-            http_status=response.status_code,
-            headers=response.headers,
+            fetched.body,
+            http_status=fetched.status,
+            headers=fetched.headers,
             now=datetime.fromtimestamp(received / 1e6, UTC),
         )
+        latency_ms = fetched.latency_ms
         return self._absorb(job, fields, received, latency_ms, "http")
 
     def _absorb(
@@ -373,7 +359,7 @@ class Recorder:
         outcome = self._absorb(job, fields, received, None, "api").outcome
         if outcome is not None and job.row.outcome is None and job.task is None:
             self._end(job, outcome)
-        if self._client is None and time.monotonic() - self._last_flush >= self._flush_interval:
+        if self._lanes is None and time.monotonic() - self._last_flush >= self._flush_interval:
             self._buffer.flush()
             self._last_flush = time.monotonic()
 
