@@ -1,0 +1,122 @@
+"""``replay serve`` as a subprocess: prints URLs that serve, writes --urls-out, exits 0 on signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+pytest.importorskip("replay.simulate")
+
+SERVE = [sys.executable, "-m", "replay", "serve"]
+
+
+def _read_lines(child: subprocess.Popen[str], n: int, timeout_s: float = 30.0) -> list[str]:
+    """The first ``n`` stdout lines of ``child``, failing (not hanging) when they do not come."""
+    assert child.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    with selectors.DefaultSelector() as selector:
+        selector.register(child.stdout, selectors.EVENT_READ)
+        while len(lines) < n:
+            left = deadline - time.monotonic()
+            assert left > 0 and selector.select(left), f"only {len(lines)} of {n} URLs printed"
+            line = child.stdout.readline()
+            assert line, f"serve exited early: {child.wait()} {child.stderr and child.stderr.read()}"
+            lines.append(line.rstrip("\n"))
+    return lines
+
+
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], list[str], Path]]:
+    """A running ``replay serve`` of 6 happy-path jobs in step mode, its URLs and --urls-out."""
+    urls_out = tmp_path / "urls.jsonl"
+    command = [*SERVE, "--jobs", "6", "--seed", "3", "--mode", "step", "--scenarios", "happy_path"]
+    child = subprocess.Popen(
+        [*command, "--urls-out", str(urls_out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        yield child, _read_lines(child, 6), urls_out
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+
+
+def test_serve_prints_one_monitor_url_per_job_that_serves(
+    serve_process: tuple[subprocess.Popen[str], list[str], Path],
+) -> None:
+    _, urls, _ = serve_process
+    assert len(set(urls)) == 6
+    for url in urls:
+        parts = urlsplit(url)
+        assert parts.hostname == "127.0.0.1" and "tempauth=" in parts.query
+        answer = httpx.get(url, timeout=5.0)
+        assert answer.status_code in (200, 202)
+        assert "status" in answer.json()
+
+
+def test_serve_writes_urls_out_as_json_lines_for_record(
+    serve_process: tuple[subprocess.Popen[str], list[str], Path],
+) -> None:
+    _, urls, urls_out = serve_process
+    lines = [json.loads(line) for line in urls_out.read_text(encoding="utf-8").splitlines()]
+    assert [line["url"] for line in lines] == urls
+    for line in lines:
+        assert set(line) == {"url", "size_bytes", "labels"}
+        assert isinstance(line["size_bytes"], int) and line["size_bytes"] > 0
+        assert isinstance(line["labels"], dict)
+        assert all(isinstance(v, str) for v in line["labels"].values())
+
+
+@pytest.mark.parametrize(("signum"), [signal.SIGINT, signal.SIGTERM])
+def test_serve_exits_0_on_sigint_and_sigterm(
+    serve_process: tuple[subprocess.Popen[str], list[str], Path], signum: int
+) -> None:
+    child, urls, _ = serve_process
+    child.send_signal(signum)
+    assert child.wait(timeout=10) == 0
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(urls[0], timeout=2.0)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        pytest.param(["--host", "0.0.0.0"], "--allow-non-loopback", id="non-loopback"),
+        pytest.param(["--scenarios", "no_such_scenario"], "no_such_scenario", id="scenario"),
+        pytest.param(["--dialect", "klingon"], "klingon", id="dialect"),
+        pytest.param(["--speed", "0"], "speed", id="speed"),
+        pytest.param(["--jobs", "0"], "--jobs", id="jobs"),
+        pytest.param(["--mode", "random"], "invalid choice", id="mode"),
+    ],
+)
+def test_serve_bad_arguments_exit_2_with_one_line(arguments: list[str], message: str) -> None:
+    done = subprocess.run(
+        [*SERVE, *arguments], capture_output=True, text=True, timeout=60, env=os.environ.copy()
+    )
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert done.stdout == ""
+
+
+def test_serve_help_lists_its_options() -> None:
+    done = subprocess.run([*SERVE, "--help"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    for option in ("--jobs", "--seed", "--port", "--dialect", "--mode", "--speed", "--urls-out"):
+        assert option in done.stdout
