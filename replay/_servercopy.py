@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import importlib
 import json
@@ -44,7 +45,10 @@ async def start_copy(
         return None, error_reply(400, "invalidRequest", message)
     job = uuid.uuid4()
     try:
-        timeline = simulator.simulate_job(scenario, dialect=dialect, seed=job.int % 2**32)
+        # The simulator is CPU work: off the loop, so other monitors keep answering.
+        timeline = await asyncio.to_thread(
+            simulator.simulate_job, scenario, dialect=dialect, seed=job.int % 2**32
+        )
         timeline = dataclasses.replace(timeline, job_id=str(job).upper())
         url = server.add(timeline, dialect=dialect)
     except ValueError as err:  # an unknown dialect (UsageError is a ValueError)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 import json
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Literal
 
 from aiohttp import web
@@ -12,24 +14,49 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from replay.timeline import Response, Timeline
 
-__all__ = ["Reply", "ServedJob", "error_reply", "json_reply"]
+__all__ = ["Reply", "ServedJob", "error_reply", "fleet_origins", "json_reply"]
 
 
 class Reply:
-    """A timeline response ready to serve: headers and body built once, not per request."""
+    """A timeline response ready to serve: headers and body built once, not per request.
 
-    __slots__ = ("body", "delay_s", "drop", "headers", "status")
+    With the timeline's ``origin`` (the wall time its ``at_s = 0`` stood for), a Retry-After
+    HTTP date is re-based onto the serving clock: it stays as far ahead of the request as it
+    was of the simulated response, instead of lying in the past.
+    """
 
-    def __init__(self, response: Response) -> None:
+    __slots__ = ("body", "delay_s", "drop", "headers", "retry_date_ahead_s", "status")
+
+    def __init__(self, response: Response, origin: datetime | None = None) -> None:
         self.status = response.http_status
         self.headers = CIMultiDictProxy(CIMultiDict(response.headers))
         self.body = response.body
         self.delay_s = response.delay_s
         self.drop = response.drop
+        self.retry_date_ahead_s = _retry_date_ahead_s(response, origin)
 
     def response(self) -> web.Response:
         """A fresh aiohttp response (they are single-use) with the precomputed parts."""
-        return web.Response(status=self.status, body=self.body, headers=self.headers)
+        headers: CIMultiDictProxy[str] | CIMultiDict[str] = self.headers
+        if self.retry_date_ahead_s is not None:
+            headers = CIMultiDict(self.headers)
+            due = datetime.now(UTC) + timedelta(seconds=self.retry_date_ahead_s)
+            headers["Retry-After"] = format_datetime(due, usegmt=True)
+        return web.Response(status=self.status, body=self.body, headers=headers)
+
+
+def _retry_date_ahead_s(response: Response, origin: datetime | None) -> float | None:
+    """Seconds a Retry-After HTTP date lies after its response (None: not a date, no origin)."""
+    value = response.header("Retry-After")
+    if origin is None or value is None or value.strip().isdigit():
+        return None
+    try:
+        due = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None  # not a date: served verbatim, as a malformed header should be
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=UTC)
+    return (due - origin).total_seconds() - response.at_s
 
 
 class ServedJob:
@@ -46,11 +73,13 @@ class ServedJob:
         "times",
     )
 
-    def __init__(self, timeline: Timeline, dialect: str, tempauth: str) -> None:
+    def __init__(
+        self, timeline: Timeline, dialect: str, tempauth: str, origin: datetime | None = None
+    ) -> None:
         self.timeline = timeline
         self.dialect = dialect
         self.tempauth = tempauth
-        self.replies = tuple(Reply(r) for r in timeline.responses)
+        self.replies = tuple(Reply(r, origin) for r in timeline.responses)
         self.times = [r.at_s for r in timeline.responses]
         self.started: float | None = None
         self.steps = 0
@@ -100,3 +129,18 @@ def json_reply(status: int, document: Any, **headers: str) -> web.Response:
 def error_reply(status: int, code: str, message: str) -> web.Response:
     """A Graph-style error response: ``{"error": {"code", "message"}}``."""
     return json_reply(status, {"error": {"code": code, "message": message}})
+
+
+def fleet_origins(fleet: object) -> dict[str, datetime]:
+    """Each job's origin (the time of ``at_s = 0``) from a simulated fleet's ``responses``.
+
+    Empty when the fleet has no ``responses`` frame with ``job_id``, ``ts`` and ``t_s``.
+    """
+    frame = getattr(fleet, "responses", None)
+    if frame is None or not {"job_id", "ts", "t_s"} <= set(frame.columns):
+        return {}
+    import pandas as pd
+
+    first = frame.drop_duplicates("job_id")  # rows are job-major: the first is the first poll
+    origin = first["ts"] - pd.to_timedelta(first["t_s"].astype("float64"), unit="s")
+    return dict(zip(first["job_id"].astype(str), origin.dt.to_pydatetime(), strict=True))

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from replay._servercopy import start_copy
-from replay._serverjobs import ServedJob, error_reply, json_reply
+from replay._serverjobs import ServedJob, error_reply, fleet_origins, json_reply
 from replay._serverlog import RequestLog, RequestRecord
 from replay._serverurls import (
     MONITOR_PATHS,
@@ -91,12 +91,18 @@ class MonitorServer:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"http://{host}:{self._port}"
 
-    def add(self, timeline: Timeline, *, dialect: str | None = None) -> str:
-        """Serve ``timeline`` and return its monitor URL (in the dialect's URL shape)."""
+    def add(
+        self, timeline: Timeline, *, dialect: str | None = None, origin: datetime | None = None
+    ) -> str:
+        """Serve ``timeline`` and return its monitor URL (in the dialect's URL shape).
+
+        ``origin``: the UTC time the timeline's ``at_s = 0`` stood for; given, Retry-After HTTP
+        dates are served as far ahead of each request as they were of their response.
+        """
         chosen = dialect or timeline.dialect or DEFAULT_DIALECT
         credentials = fake_credentials(timeline.job_id, self._nonce)
         url = self.base_url + monitor_path_and_query(chosen, timeline.job_id, credentials)
-        job = ServedJob(timeline, chosen, credentials.tempauth)
+        job = ServedJob(timeline, chosen, credentials.tempauth, origin)
         with self._jobs_lock:
             if timeline.job_id in self._jobs:
                 raise ServerError(
@@ -108,7 +114,8 @@ class MonitorServer:
 
     def add_fleet(self, fleet: _Fleet) -> list[str]:
         """Serve every timeline of ``fleet``; return their monitor URLs in the fleet's order."""
-        return [self.add(timeline) for timeline in fleet.timelines()]
+        origins = fleet_origins(fleet)
+        return [self.add(t, origin=origins.get(t.job_id)) for t in fleet.timelines()]
 
     def requests(self, url_or_job_id: str) -> list[RequestRecord]:
         """The requests one job's monitor received, oldest first."""

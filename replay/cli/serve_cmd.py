@@ -123,12 +123,15 @@ def _scenarios(values: Iterable[str] | None) -> list[str] | None:
 
 
 async def _serve(server: MonitorServer, fleet: _Fleet, urls_out: str | None) -> int:
+    from replay._serverjobs import fleet_origins
+
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopped.set)
     async with server:
-        urls = {timeline.job_id: server.add(timeline) for timeline in fleet.timelines()}
+        origins = fleet_origins(fleet)  # so Retry-After HTTP dates are re-based onto now
+        urls = {t.job_id: server.add(t, origin=origins.get(t.job_id)) for t in fleet.timelines()}
         if urls_out:
             _write_urls_file(Path(urls_out), urls, fleet)
         sys.stdout.write("".join(f"{url}\n" for url in urls.values()))

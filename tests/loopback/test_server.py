@@ -9,6 +9,8 @@ import re
 import socket
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -224,6 +226,20 @@ def test_429_is_served_with_retry_after_as_given(
     assert answer.json()["error"]["code"] == "activityLimitReached"
 
 
+def test_retry_after_http_date_is_rebased_onto_now_when_the_origin_is_known(
+    serve: Serve, http: httpx.Client
+) -> None:
+    origin = datetime(2026, 1, 5, 22, 0, tzinfo=UTC)
+    due = format_datetime(origin + timedelta(seconds=10 + 30), usegmt=True)
+    server = serve(mode="step")
+    throttled = Response(10.0, 429, b"", (("Retry-After", due),))
+    rebased = server.add(Timeline("rebased", (throttled,)), origin=origin)
+    verbatim = server.add(Timeline("verbatim", (throttled,)))
+    ahead = parsedate_to_datetime(http.get(rebased).headers["Retry-After"]) - datetime.now(UTC)
+    assert 27 <= ahead.total_seconds() <= 31
+    assert http.get(verbatim).headers["Retry-After"] == due
+
+
 def test_503_html_body_is_served_verbatim(serve: Serve, http: httpx.Client) -> None:
     page = b"<html><body><h1>Service Unavailable</h1></body></html>"
     server = serve(mode="step")
@@ -344,6 +360,25 @@ def test_request_log_keeps_the_most_recent_requests_up_to_its_limit(
     assert len(server.requests(url)) == 3
 
 
+def test_add_fleet_serves_each_simulated_job_its_own_timeline(
+    serve: Serve, http: httpx.Client
+) -> None:
+    simulate = pytest.importorskip("replay.simulate").simulate
+    pytest.importorskip("replay.payload")
+    fleet = simulate(12, seed=2)
+    server = serve(mode="step")
+    urls = server.add_fleet(fleet)
+    timelines = list(fleet.timelines())
+    assert len(urls) == len(timelines) == 12
+    for url, served in zip(urls, timelines, strict=True):
+        assert urlsplit(url).path.endswith(f"/{served.job_id}")
+        first = served.step(0)
+        if first.drop or first.delay_s > 0.5:
+            continue
+        answer = http.get(url)
+        assert (answer.status_code, answer.content) == (first.http_status, first.body)
+
+
 # -- the copy call ----------------------------------------------------------------------------------
 
 
@@ -359,6 +394,7 @@ def test_post_copy_answers_202_with_a_location_that_serves(
     serve: Serve, http: httpx.Client, path: str, params: dict[str, str], body: Any
 ) -> None:
     pytest.importorskip("replay.simulate")
+    pytest.importorskip("replay.payload")
     server = serve(mode="step")
     answer = http.post(server.base_url + path, params=params, json=body)
     assert (answer.status_code, answer.content) == (202, b"")
@@ -373,6 +409,7 @@ def test_post_copy_with_unknown_scenario_is_400_naming_valid_ones(
     serve: Serve, http: httpx.Client
 ) -> None:
     pytest.importorskip("replay.simulate")
+    pytest.importorskip("replay.payload")
     server = serve()
     answer = http.post(server.base_url + "/me/drive/items/i1/copy", params={"scenario": "nope"})
     assert answer.status_code == 400
