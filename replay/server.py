@@ -256,9 +256,11 @@ class MonitorServer:
         job_id = job_id_from_path(path)
         if job_id is None:
             return None, error_reply(404, "itemNotFound", "No monitor at this path")
-        if authorization_sent and self.reject_authorization:
-            return job_id, error_reply(401, "unauthenticated", "Authentication failed")
         job = self._jobs.get(job_id)
+        if authorization_sent and self.reject_authorization:
+            # Checked first, as the real service authenticates before it looks anything up.
+            known = job_id if job is not None else None
+            return known, error_reply(401, "unauthenticated", "Authentication failed")
         if job is None:
             return None, error_reply(404, "itemNotFound", "The monitor does not exist")
         if request.method != "GET":
