@@ -63,11 +63,11 @@ def sample_of(full: Dataset, n_jobs: int, seed: int, root: Path = DATA_DIR) -> D
     if cached is not None:
         return cached
     start = time.perf_counter()
-    table = ds.dataset(full.observations, format="parquet", partitioning="hive").to_table()
-    job_ids = pc.unique(table["job_id"])
+    dataset = ds.dataset(full.observations, format="parquet", partitioning="hive")
+    job_ids = pc.unique(dataset.to_table(columns=["job_id"])["job_id"]).sort()
     rng = np.random.default_rng(seed)
     chosen = job_ids.take(pa.array(np.sort(rng.choice(len(job_ids), n_jobs, replace=False))))
-    sample = table.filter(pc.is_in(table["job_id"], value_set=chosen))
+    sample = dataset.to_table(filter=pc.field("job_id").isin(chosen))
     with _building(path) as tmp:
         (tmp / "observations").mkdir(parents=True)
         pq.write_table(sample, tmp / "observations" / "part-0.parquet")

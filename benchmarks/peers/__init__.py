@@ -28,7 +28,13 @@ class Peer:
 PEERS: dict[str, Peer] = {
     peer.name: peer
     for peer in (
-        Peer("rowloop", "per-row Python loop", rowloop.native, rowloop.validate),
+        Peer("rowloop", "per-row Python loop (itertuples)", rowloop.native, rowloop.validate),
+        Peer(
+            "rowlists",
+            "per-row Python loop (column lists)",
+            rowloop.native,
+            rowloop.validate_lists,
+        ),
         Peer("pandas", "pandas groupby/shift", pandas_shift.native, pandas_shift.validate),
         Peer("polars", "Polars .over()", polars_over.native, polars_over.validate),
         Peer("duckdb", "DuckDB SQL LAG() OVER", duckdb_sql.native, duckdb_sql.validate),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ import pyarrow as pa
 
 from benchmarks.peers.rules import CODES, Rules
 
-__all__ = ["native", "validate"]
+__all__ = ["native", "validate", "validate_lists"]
 
 _NULL = object()  # the state key of a null percentage (NaN gets the string "nan")
 
@@ -24,7 +25,25 @@ def native(table: pa.Table) -> pd.DataFrame:
 
 
 def validate(frame: pd.DataFrame, rules: Rules) -> pa.Table:
-    """Return ``(job_id, seq, ts, code)`` of every violation, row by row, ordered by job and seq."""
+    """Return ``job_id, seq, ts, code`` of every violation, ``itertuples`` as first written."""
+    frame = frame.sort_values(["job_id", "seq"], kind="stable")
+    records: Iterable[Any] = frame.itertuples(index=False)
+    rows = (
+        (
+            row.job_id,
+            row.seq,
+            row.ts,
+            None if pd.isna(row.status) else row.status,
+            None if row.percentage_complete is pd.NA else row.percentage_complete,
+            None if pd.isna(row.http_status) else int(row.http_status),
+        )
+        for row in records
+    )
+    return _replayed(rows, rules, pd.Timedelta(microseconds=rules.stall_after_us))
+
+
+def validate_lists(frame: pd.DataFrame, rules: Rules) -> pa.Table:
+    """The same loop over columns first turned into Python lists (timestamps as int µs)."""
     frame = frame.sort_values(["job_id", "seq"], kind="stable")
     columns = (
         frame["job_id"].tolist(),
@@ -34,13 +53,18 @@ def validate(frame: pd.DataFrame, rules: Rules) -> pa.Table:
         pa.array(frame["percentage_complete"]).to_pylist(),
         [None if pd.isna(h) else int(h) for h in frame["http_status"].tolist()],
     )
+    return _replayed(zip(*columns, strict=True), rules, rules.stall_after_us)
+
+
+def _replayed(rows: Iterable[tuple[Any, ...]], rules: Rules, stall: Any) -> pa.Table:
+    """Feed ``(job_id, seq, ts, status, pct, http)`` rows, grouped by job in seq order, to _Job."""
     out: list[tuple[Any, ...]] = []
     state: _Job | None = None
-    for job_id, seq, ts, status, pct, http in zip(*columns, strict=True):
+    for job_id, seq, ts, status, pct, http in rows:
         if state is None or job_id != state.job_id:
             if state is not None:
                 state.finish(out)
-            state = _Job(job_id, rules)
+            state = _Job(job_id, rules, stall)
         state.step(seq, ts, status, pct, http, out)
     if state is not None:
         state.finish(out)
@@ -54,22 +78,23 @@ class _Job:
 
     job_id: str
     rules: Rules
-    prev_ts: int | None = None
+    stall: Any  # the stall threshold in the unit of ts (int µs, or a Timedelta)
+    prev_ts: Any = None
     last_status: str | None = None
     seen_terminal: bool = False
     got_303: bool = False
     last_valid_pct: float | None = None
     prev_missing: bool = False
     state: tuple[str, Any] | None = None
-    state_ts: int = 0
+    state_ts: Any = None
     state_flagged: bool = False
     last_seq: int = 0
-    last_row_ts: int = 0
+    last_row_ts: Any = None
 
     def step(
         self,
         seq: int,
-        ts: int,
+        ts: Any,
         status: str | None,
         pct: float | None,
         http: int | None,
@@ -102,7 +127,7 @@ class _Job:
             out.append((self.job_id, seq, ts, code))
 
     def _observe(
-        self, ts: int, status: str, pct: float | None, valid: bool, codes: list[str]
+        self, ts: Any, status: str, pct: float | None, valid: bool, codes: list[str]
     ) -> None:
         rules = self.rules
         known = status in rules.statuses
@@ -129,10 +154,10 @@ class _Job:
             self.seen_terminal = True
         self.last_status = status
 
-    def _stalls(self, ts: int) -> bool:
+    def _stalls(self, ts: Any) -> bool:
         if self.state is None or self.state_flagged or self.state[0] in self.rules.terminal:
             return False
-        if ts - self.state_ts > self.rules.stall_after_us:
+        if ts - self.state_ts > self.stall:
             self.state_flagged = True
             return True
         return False
