@@ -96,13 +96,14 @@ def _section(section: Section) -> str:
     lines = [
         f"## {section.title}: {section.n_jobs:,} jobs, {section.n_rows:,} rows",
         "",
-        "| implementation | operation | seconds (median) | x floor | peak MB | note |",
-        "| --- | --- | ---: | ---: | ---: | --- |",
+        "| implementation | operation | seconds (median) | x floor | peak MB | input MB | note |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for t in section.timings:
         ratio = t.seconds / section.floor_s if section.floor_s else float("nan")
         lines.append(
-            f"| {t.impl} | {t.op} | {t.seconds:.3f} | {ratio:.2f} | {t.peak_mb:,.0f} | {t.note} |"
+            f"| {t.impl} | {t.op} | {t.seconds:.3f} | {ratio:.2f} | {t.peak_mb:,.0f} "
+            f"| {t.input_mb:,.0f} | {t.note} |"
         )
     if section.counts:
         counts = ", ".join(f"{code} {n:,}" for code, n in section.counts.items())
