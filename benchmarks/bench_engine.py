@@ -88,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for n_jobs in opts.sizes:
         name = f"{n_jobs // 1000}k jobs" if n_jobs >= 1000 else f"{n_jobs} jobs"
         dataset = simulated(n_jobs, opts.seed, name)
-        _say(f"{dataset.name}: {dataset.n_rows:,} rows in {dataset.path.name}")
+        built = f" (built in {dataset.built_s:.1f} s)" if dataset.built_s else " (cached)"
+        _say(f"{dataset.name}: {dataset.n_rows:,} rows in {dataset.path.name}{built}")
         section = _section(dataset, opts)
         mismatched |= not all(a.matches for a in section.agreements)
         sections.append(section)
