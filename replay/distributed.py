@@ -1,0 +1,390 @@
+"""The replay engine on dask: the dataset as a dask DataFrame, shuffled by job, engine per partition."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from replay import _files
+from replay.errors import UsageError
+from replay.schema import OBSERVATION_COLUMNS, OBSERVATIONS
+from replay.status import Policy, load_policy
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+    from distributed import Client
+
+__all__ = [
+    "ENGINE_COLUMNS",
+    "PARTITION_ROWS",
+    "client_for",
+    "read",
+    "summarize",
+    "summarize_dataset",
+    "transitions",
+    "validate",
+    "validate_dataset",
+]
+
+#: The observation columns the engine reads (the others never change its results).
+ENGINE_COLUMNS = ("job_id", "seq", "ts", "status", "percentage_complete", "http_status")
+#: Summaries also report each job's last error code.
+_SUMMARY_COLUMNS = (*ENGINE_COLUMNS, "error_code")
+#: Rows per partition of ``read``: small enough for a worker with 2 GiB, large enough to vectorise.
+PARTITION_ROWS = 1_000_000
+#: status is read as an Arrow dictionary so its categories come cheaply; job_id as plain strings.
+_FORMAT = ds.ParquetFileFormat(read_options=ds.ParquetReadOptions(dictionary_columns={"status"}))
+_SCHEMA = pa.schema(
+    [pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if f.name == "status" else f
+     for f in OBSERVATIONS]
+)  # fmt: skip
+_STR = pd.StringDtype(storage="pyarrow", na_value=np.nan)
+_INT16 = {pa.int16(): pd.Int16Dtype()}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One partition of ``read``: some row groups of one file, and the dataset's status values."""
+
+    path: str
+    row_groups: tuple[int, ...]
+    statuses: tuple[str, ...]
+
+
+def read(
+    root: str | Path,
+    *,
+    columns: Sequence[str] | None = None,
+    partition_rows: int = PARTITION_ROWS,
+    on_bad_file: str = "raise",
+) -> dd.DataFrame:
+    """Return the observations of ``root`` as a dask DataFrame (dtypes as ``replay.store.read``).
+
+    One partition per ``partition_rows`` rows (whole row groups of one file), in no job order:
+    the engine functions below shuffle by job themselves. ``status`` is a categorical whose
+    categories are every status value of the dataset (sorted, as the in-memory reader gives
+    them); ``percentage_complete`` is ``double[pyarrow]`` (null and NaN stay apart); ``job_id``
+    is ``str``. Only the files a compaction has not replaced are read.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    if partition_rows < 1:
+        raise UsageError(f"partition_rows={partition_rows!r} must be a whole number >= 1")
+    footers = _live_footers(root, _bad_file_mode(on_bad_file))
+    statuses = _status_values(footers)
+    meta = _frame(_SCHEMA.empty_table(), statuses)
+    pieces = _pieces(footers, statuses, partition_rows)
+    # Keep ``str`` columns as store.read gives them (dask would make them ``string``, NA-valued).
+    with dask.config.set({"dataframe.convert-string": False}):
+        frame = (
+            dd.from_pandas(meta, npartitions=1)  # type: ignore[no-untyped-call]
+            if not pieces
+            else dd.from_map(  # type: ignore[no-untyped-call]
+                _load, pieces, meta=meta, label="replay-read", enforce_metadata=False
+            )
+        )
+    return frame if columns is None else frame[_columns(columns)]
+
+
+def validate(ddf: dd.DataFrame, policy: Policy | str | None = None) -> pd.DataFrame:
+    """Return ``replay.validate.validate`` of the observations in ``ddf``, computed on dask."""
+    from replay.validate import validate as engine
+
+    return _run(ddf, engine, load_policy(policy), ENGINE_COLUMNS)
+
+
+def transitions(ddf: dd.DataFrame, policy: Policy | str | None = None) -> pd.DataFrame:
+    """Return ``replay.transitions.transitions`` of the observations in ``ddf``, computed on dask."""
+    from replay.transitions import transitions as engine
+
+    return _run(ddf, engine, load_policy(policy), ENGINE_COLUMNS)
+
+
+def summarize(
+    ddf: dd.DataFrame, policy: Policy | str | None = None, jobs: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Return ``replay.summary.summarize`` of the observations in ``ddf``, computed on dask.
+
+    ``jobs`` (the recording's jobs table, as ``replay.store.read_jobs`` returns it) supplies the
+    recorder's outcomes; only its job ids with an outcome travel to the workers.
+    """
+    from replay.summary import summarize as engine
+
+    outcomes = None if jobs is None else _recorder_outcomes(jobs)
+    return _run(ddf, engine, load_policy(policy), _SUMMARY_COLUMNS, jobs=outcomes)
+
+
+def validate_dataset(
+    root: str | Path,
+    *,
+    policy: Policy | str | None = None,
+    scheduler: str | None = None,
+    on_bad_file: str = "raise",
+) -> pd.DataFrame:
+    """Return the violations of the recording at ``root``, computed on a dask cluster.
+
+    ``scheduler`` is the address of an existing cluster (its workers must see ``root`` at the
+    same path); without one, a LocalCluster sized to this machine runs for the call.
+    """
+    with client_for(scheduler):
+        return validate(read(root, on_bad_file=on_bad_file), policy)
+
+
+def summarize_dataset(
+    root: str | Path,
+    *,
+    policy: Policy | str | None = None,
+    scheduler: str | None = None,
+    on_bad_file: str = "raise",
+) -> pd.DataFrame:
+    """Return the per-job summary of the recording at ``root`` (with its jobs table), on dask."""
+    from replay.store import read_jobs
+
+    jobs = read_jobs(root, on_bad_file=_bad_file_mode(on_bad_file))
+    with client_for(scheduler):
+        return summarize(read(root, on_bad_file=on_bad_file), policy, jobs=jobs)
+
+
+def client_for(scheduler: str | None = None, *, timeout_s: float = 10.0) -> Client:
+    """Return a dask Client of ``scheduler``, or of a new LocalCluster sized to this machine.
+
+    The client owns a cluster it started and closes it with itself (use it as a context
+    manager). The dashboard link goes to stderr so the user can watch progress.
+    """
+    from distributed import Client
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=f"{timeout_s}s")  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError) as err:
+            raise UsageError(
+                f"cannot reach the dask scheduler at {scheduler!r} ({err}): check the address "
+                f"(e.g. tcp://host:8786) and that the scheduler runs, or leave out --scheduler "
+                f"to start a local cluster",
+                key="scheduler",
+            ) from None
+    else:
+        # The p2p shuffle logs each shuffle's start and end at WARNING in the scheduler, which
+        # runs in this process for a local cluster: noise on a command's stderr.
+        logging.getLogger("distributed.shuffle._scheduler_plugin").setLevel(logging.ERROR)
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        client = Client(  # type: ignore[no-untyped-call]
+            n_workers=workers or os.cpu_count() or 1, threads_per_worker=1
+        )
+    print(_dashboard_line(client), file=sys.stderr)
+    return client
+
+
+def _dashboard_line(client: Client) -> str:
+    hint = "" if importlib.util.find_spec("bokeh") else " (pip install bokeh to view it)"
+    return f"dask dashboard: {client.dashboard_link}{hint}"
+
+
+# -- the engine, per partition ------------------------------------------------------------------
+
+Engine = Callable[..., pd.DataFrame]
+
+
+def _run(
+    ddf: dd.DataFrame, engine: Engine, policy: Policy, wanted: Sequence[str], **kwargs: Any
+) -> pd.DataFrame:
+    """``engine`` applied per job-whole partition of ``ddf``, concatenated in job-id order."""
+    from dask.delayed import delayed
+
+    missing = [c for c in ("job_id", "seq", "ts", "status") if c not in ddf.columns]
+    if missing:
+        raise UsageError(
+            f"the dask frame lacks column(s) {', '.join(missing)}: pass one from "
+            f"replay.distributed.read() or with the columns of the observation schema"
+        )
+    frame = _known_statuses(ddf[[c for c in wanted if c in ddf.columns]])
+    meta = _result_meta(engine, frame._meta, policy, **kwargs)
+    delayed = {k: delayed(v, pure=True) for k, v in kwargs.items() if v is not None}
+    by_job = frame.shuffle("job_id", npartitions=max(frame.npartitions, 1))
+    results = by_job.map_partitions(
+        _apply, engine, policy, meta, meta=meta, enforce_metadata=False, **delayed
+    )
+    return _in_job_order(results.compute(), meta)
+
+
+def _known_statuses(frame: dd.DataFrame) -> dd.DataFrame:
+    """``frame`` with ``status`` a categorical of known categories (sorted when found here).
+
+    Every partition then shares one set of categories, as the in-memory engine's single frame
+    does, so transition tables concatenate with the in-memory categories.
+    """
+    from dask.dataframe.utils import has_known_categories
+
+    status = frame["status"]
+    if isinstance(status.dtype, pd.CategoricalDtype) and has_known_categories(status):  # type: ignore[no-untyped-call]
+        return frame
+    values = status.dropna().astype(str).unique().compute()
+    dtype = pd.CategoricalDtype(pd.Index(sorted(values), dtype="str"))
+    return frame.assign(status=status.astype(dtype))
+
+
+def _apply(
+    part: pd.DataFrame, engine: Engine, policy: Policy, meta: pd.DataFrame, **kwargs: Any
+) -> pd.DataFrame:
+    """``engine`` on one partition (whole jobs); the typed empty result when it has no rows."""
+    return meta if part.empty else engine(part, policy, **kwargs)
+
+
+def _result_meta(engine: Engine, meta: pd.DataFrame, policy: Policy, **kwargs: Any) -> pd.DataFrame:
+    """The engine's empty result with the dtypes a non-empty partition gives.
+
+    The engine runs on a two-row job built from ``meta`` (an empty frame has other dtypes);
+    status categories are set to the frame's so concatenated partitions stay categorical.
+    """
+    sample = _sample_rows(meta)
+    result = engine(sample, policy, **kwargs).iloc[:0]
+    status = meta["status"].dtype
+    if isinstance(status, pd.CategoricalDtype):
+        for name in ("from_status", "to_status"):
+            if name in result.columns:
+                result[name] = result[name].astype(status)
+    return result.reset_index(drop=True)
+
+
+def _sample_rows(meta: pd.DataFrame) -> pd.DataFrame:
+    """Two observations of one job with ``meta``'s dtypes (all values null but the keys)."""
+    rows = meta.reindex([0, 1])
+    rows["job_id"] = pd.Series(["j", "j"], dtype=meta["job_id"].dtype)
+    rows["seq"] = pd.Series([0, 1], dtype=meta["seq"].dtype)
+    rows["ts"] = pd.to_datetime([0, 1_000_000], unit="us", utc=True).astype(meta["ts"].dtype)
+    return rows
+
+
+def _in_job_order(results: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """Partition results stably sorted by job id (within a job the engine's order stands)."""
+    if results.empty:
+        return meta
+    return results.sort_values("job_id", kind="stable", ignore_index=True)
+
+
+def _recorder_outcomes(jobs: pd.DataFrame) -> pd.DataFrame:
+    """The jobs table reduced to what summaries use: the last outcome of each job."""
+    if "outcome" not in jobs.columns:
+        return jobs.iloc[:0][["job_id"]]
+    known = jobs[["job_id", "outcome"]].dropna(subset=["outcome"])
+    return known.drop_duplicates("job_id", keep="last").reset_index(drop=True)
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def _bad_file_mode(value: str) -> _files.BadFile:
+    if value == "raise":
+        return "raise"
+    if value == "skip":
+        return "skip"
+    raise UsageError(f"on_bad_file={value!r} is not one of 'raise', 'skip'", key="on_bad_file")
+
+
+def _columns(columns: Sequence[str]) -> list[str]:
+    """The columns to keep, in schema order, job_id and seq always included."""
+    wanted = [columns] if isinstance(columns, str) else list(columns)
+    unknown = [c for c in wanted if c not in OBSERVATION_COLUMNS]
+    if unknown:
+        raise UsageError(
+            f"unknown column(s) {', '.join(map(repr, unknown))}; the observation columns are "
+            f"{', '.join(OBSERVATION_COLUMNS)}",
+            key="columns",
+        )
+    keep = {"job_id", "seq", *wanted}
+    return [c for c in OBSERVATION_COLUMNS if c in keep]
+
+
+def _live_footers(root: str | Path, mode: _files.BadFile) -> list[_files.Footer]:
+    """Footers of every observations file a reader must see (compacted sources left out)."""
+    base = _files.recording_root(root)
+    footers: list[_files.Footer] = []
+    for _, folder in _files.partition_dirs(base, lambda e: _files.skip_or_raise(e, mode)):
+        found = _files.check_footers(_files.data_files(folder), "observations", mode)
+        footers.extend(_files.live_footers(found))
+    return footers
+
+
+def _status_values(footers: Sequence[_files.Footer]) -> tuple[str, ...]:
+    """Every status value of the files, sorted (the in-memory reader's categories)."""
+    dictionaries = [
+        chunk.dictionary
+        for f in footers
+        for chunk in _fragment(f.path).to_table(schema=_SCHEMA, columns=["status"])["status"].chunks
+    ]
+    if not dictionaries:
+        return ()
+    values = pc.unique(pa.concat_arrays(dictionaries))
+    return tuple(values.take(pc.sort_indices(values)).to_pylist())
+
+
+def _pieces(
+    footers: Sequence[_files.Footer], statuses: tuple[str, ...], partition_rows: int
+) -> list[Piece]:
+    """Whole row groups of each file, grouped into pieces of about ``partition_rows`` rows."""
+    pieces = []
+    for footer in footers:
+        sizes = np.array(
+            [footer.fragment.metadata.row_group(i).num_rows
+             for i in range(footer.fragment.metadata.num_row_groups)]
+        )  # fmt: skip
+        if not len(sizes):
+            continue
+        bins = (np.cumsum(sizes) - sizes) // partition_rows
+        edges = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
+        for group in np.split(np.arange(len(sizes)), edges[1:]):
+            pieces.append(Piece(str(footer.path), tuple(int(i) for i in group), statuses))
+    return pieces
+
+
+def _fragment(path: str | Path, row_groups: Sequence[int] | None = None) -> ds.ParquetFileFragment:
+    return _FORMAT.make_fragment(str(path), filesystem=_files._FS, row_groups=row_groups)
+
+
+def _load(piece: Piece, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """One partition: the row groups of ``piece`` as a frame (only ``columns`` when given)."""
+    names = list(OBSERVATION_COLUMNS) if columns is None else list(columns)
+    table = _fragment(piece.path, piece.row_groups).to_table(schema=_SCHEMA, columns=names)
+    return _frame(table, piece.statuses)
+
+
+def _frame(table: pa.Table, statuses: tuple[str, ...]) -> pd.DataFrame:
+    """``table`` in the dtypes of ``replay.store.read`` (job_id as ``str``, not categorical)."""
+    return pd.DataFrame(
+        {name: _series(table[name], name, statuses) for name in table.column_names}, copy=False
+    )
+
+
+def _series(column: pa.ChunkedArray, name: str, statuses: tuple[str, ...]) -> Any:
+    if name == "status":
+        return _statuses(column, statuses)
+    if name == "percentage_complete":
+        return pd.arrays.ArrowExtensionArray(column)
+    if pa.types.is_string(column.type):
+        return pd.arrays.ArrowStringArray(column, dtype=_STR)  # type: ignore[call-arg]
+    return column.to_pandas(types_mapper=_INT16.get).array
+
+
+def _statuses(column: pa.ChunkedArray, statuses: tuple[str, ...]) -> pd.Categorical:
+    """A dictionary column as a categorical over the dataset's sorted status values."""
+    categories = pd.Index(list(statuses), dtype="str")
+    parts = [np.zeros(0, dtype=np.int32)]
+    for chunk in column.chunks:
+        position = categories.get_indexer(pd.Index(chunk.dictionary.to_pylist(), dtype="str"))
+        lookup = np.append(position, -1).astype(np.int32)
+        parts.append(lookup[chunk.indices.fill_null(-1).to_numpy()])
+    dtype = pd.CategoricalDtype(categories)
+    return pd.Categorical.from_codes(np.concatenate(parts), dtype=dtype, validate=False)
