@@ -34,6 +34,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "distributed.md"
 _FULL_JOBS = 700_000
 _TIMEOUT_S = 3600
 _MIB = 1024 * 1024
+#: Rows per partition in the out-of-core run: one 256k-row group of the recording's files each.
+_OOC_ROWS = 250_000
 
 METHOD = """
 - *in-memory*: `replay.read` (all columns) then `validate` and `summarize(..., violations=...)`
@@ -177,23 +179,35 @@ def _dask_line(
     dataset: Dataset, opts: Options, label: str, op: str, limit_mb: float | None
 ) -> tuple[Line, Any]:
     """Time ``op`` on a fresh cluster; return the line and (for validate) the violations found."""
+    import dask
     from distributed import Client, LocalCluster
 
     from benchmarks.peers import found as found_of
 
     memory: Any = "auto" if limit_mb is None else int(limit_mb * _MIB)
-    note = "" if limit_mb is None else f"memory_limit {limit_mb:,.0f} MB per worker"
+    rows = opts.partition_rows if limit_mb is None else min(opts.partition_rows, _OOC_ROWS)
+    # p2p buffers up to 1 GiB of outgoing shards per worker by default: more than the limit.
+    buffer = "1 GiB" if limit_mb is None else f"{int(limit_mb / 8)} MiB"
+    note = (
+        ""
+        if limit_mb is None
+        else (
+            f"memory_limit {limit_mb:,.0f} MB per worker, partitions of {rows:,} rows, "
+            f"p2p comm buffer {buffer}"
+        )
+    )
     with (
+        dask.config.set({"distributed.p2p.comm.buffer": buffer}),
         LocalCluster(n_workers=opts.workers, threads_per_worker=1, processes=True,
                      memory_limit=memory, dashboard_address=":0") as cluster,
         Client(cluster) as client,
     ):  # fmt: skip
         start = time.perf_counter()
         try:
-            result = _dask_op(op, dataset.path, opts.partition_rows)
+            result = _dask_op(op, dataset.path, rows)
         except Exception as err:  # the benchmark reports a failed run instead of stopping
-            line = Line(f"dask, {opts.workers} workers", op, float("nan"), float("nan"),
-                        f"{label}: FAILED {type(err).__name__}: {err}")  # fmt: skip
+            line = Line(f"{label}, {opts.workers} workers", op, float("nan"), float("nan"),
+                        f"FAILED {type(err).__name__}: {str(err)[:200]}")  # fmt: skip
             _print(line)
             return line, None
         seconds = time.perf_counter() - start

@@ -202,8 +202,6 @@ def _run(
     ddf: dd.DataFrame, engine: Engine, policy: Policy, wanted: Sequence[str], **kwargs: Any
 ) -> pd.DataFrame:
     """``engine`` applied per job-whole partition of ``ddf``, concatenated in job-id order."""
-    from dask.delayed import delayed
-
     missing = [c for c in ("job_id", "seq", "ts", "status") if c not in ddf.columns]
     if missing:
         raise UsageError(
@@ -212,12 +210,25 @@ def _run(
         )
     frame = _known_statuses(ddf[[c for c in wanted if c in ddf.columns]])
     meta = _result_meta(engine, frame._meta, policy, **kwargs)
-    delayed = {k: delayed(v, pure=True) for k, v in kwargs.items() if v is not None}
+    shared = {k: _shared(v) for k, v in kwargs.items() if v is not None}
     by_job = frame.shuffle("job_id", npartitions=max(frame.npartitions, 1))
     results = by_job.map_partitions(
-        _apply, engine, policy, meta, meta=meta, enforce_metadata=False, **delayed
+        _apply, engine, policy, meta, meta=meta, enforce_metadata=False, **shared
     )
     return _in_job_order(results.compute(), meta)
+
+
+def _shared(value: object) -> object:
+    """``value`` sent once to every worker (scattered when a dask Client is current)."""
+    from dask.delayed import delayed
+
+    try:
+        from distributed import default_client
+
+        client = default_client()  # type: ignore[no-untyped-call]
+    except (ImportError, ValueError):
+        return delayed(value, pure=True)
+    return client.scatter(value, broadcast=True, hash=False)
 
 
 def _known_statuses(frame: dd.DataFrame) -> dd.DataFrame:
