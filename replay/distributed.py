@@ -35,6 +35,8 @@ __all__ = [
     "summarize_dataset",
     "transitions",
     "validate",
+    "validate_and_summarize",
+    "validate_and_summarize_dataset",
     "validate_dataset",
 ]
 
@@ -127,6 +129,25 @@ def summarize(
     return _run(ddf, engine, load_policy(policy), _SUMMARY_COLUMNS, jobs=outcomes)
 
 
+def validate_and_summarize(
+    ddf: dd.DataFrame, policy: Policy | str | None = None, jobs: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return ``(validate(ddf), summarize(ddf, jobs=jobs))`` from one shuffle of ``ddf``."""
+    from replay.summary import summarize as summary_engine
+    from replay.validate import validate as validate_engine
+
+    pol = load_policy(policy)
+    by_job = _by_job(ddf, _SUMMARY_COLUMNS)
+    outcomes = None if jobs is None else _recorder_outcomes(jobs)
+    violations, summary = _computed(
+        [
+            _lazy(by_job, validate_engine, pol),
+            _lazy(by_job, summary_engine, pol, jobs=outcomes),
+        ]
+    )
+    return violations, summary
+
+
 def validate_dataset(
     root: str | Path,
     *,
@@ -158,6 +179,21 @@ def summarize_dataset(
         return summarize(read(root, on_bad_file=on_bad_file), policy, jobs=jobs)
 
 
+def validate_and_summarize_dataset(
+    root: str | Path,
+    *,
+    policy: Policy | str | None = None,
+    scheduler: str | None = None,
+    on_bad_file: str = "raise",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the violations and the per-job summary of ``root`` from one pass on dask."""
+    from replay.store import read_jobs
+
+    jobs = read_jobs(root, on_bad_file=_bad_file_mode(on_bad_file))
+    with client_for(scheduler):
+        return validate_and_summarize(read(root, on_bad_file=on_bad_file), policy, jobs=jobs)
+
+
 def client_for(scheduler: str | None = None, *, timeout_s: float = 10.0) -> Client:
     """Return a dask Client of ``scheduler``, or of a new LocalCluster sized to this machine.
 
@@ -169,7 +205,7 @@ def client_for(scheduler: str | None = None, *, timeout_s: float = 10.0) -> Clie
     if scheduler:
         try:
             client = Client(scheduler, timeout=f"{timeout_s}s")  # type: ignore[no-untyped-call]
-        except (OSError, TimeoutError) as err:
+        except (OSError, TimeoutError, ValueError) as err:
             raise UsageError(
                 f"cannot reach the dask scheduler at {scheduler!r} ({err}): check the address "
                 f"(e.g. tcp://host:8786) and that the scheduler runs, or leave out --scheduler "
@@ -202,6 +238,12 @@ def _run(
     ddf: dd.DataFrame, engine: Engine, policy: Policy, wanted: Sequence[str], **kwargs: Any
 ) -> pd.DataFrame:
     """``engine`` applied per job-whole partition of ``ddf``, concatenated in job-id order."""
+    (result,) = _computed([_lazy(_by_job(ddf, wanted), engine, policy, **kwargs)])
+    return result
+
+
+def _by_job(ddf: dd.DataFrame, wanted: Sequence[str]) -> dd.DataFrame:
+    """The ``wanted`` columns of ``ddf`` shuffled so that each job is whole in one partition."""
     missing = [c for c in ("job_id", "seq", "ts", "status") if c not in ddf.columns]
     if missing:
         raise UsageError(
@@ -209,13 +251,34 @@ def _run(
             f"replay.distributed.read() or with the columns of the observation schema"
         )
     frame = _known_statuses(ddf[[c for c in wanted if c in ddf.columns]])
-    meta = _result_meta(engine, frame._meta, policy, **kwargs)
+    return frame.shuffle("job_id", npartitions=max(frame.npartitions, 1))
+
+
+def _lazy(
+    by_job: dd.DataFrame, engine: Engine, policy: Policy, **kwargs: Any
+) -> tuple[dd.DataFrame, pd.DataFrame]:
+    """``engine`` mapped over the partitions of ``by_job``, and its typed empty result."""
+    meta = _result_meta(engine, by_job._meta, policy, **kwargs)
     shared = {k: _shared(v) for k, v in kwargs.items() if v is not None}
-    by_job = frame.shuffle("job_id", npartitions=max(frame.npartitions, 1))
-    results = by_job.map_partitions(
+    results = by_job.map_partitions(  # type: ignore[no-untyped-call]
         _apply, engine, policy, meta, meta=meta, enforce_metadata=False, **shared
     )
-    return _in_job_order(results.compute(), meta)
+    return results, meta
+
+
+def _computed(lazy: Sequence[tuple[dd.DataFrame, pd.DataFrame]]) -> list[pd.DataFrame]:
+    """The lazy results computed together (a shared shuffle runs once), in job-id order.
+
+    Each partition's result comes to this process on its own and is concatenated here: dask's
+    own concatenation would gather every result on one worker, past its memory limit.
+    """
+    from dask.base import compute
+
+    parts = [results.to_delayed() for results, _ in lazy]  # type: ignore[no-untyped-call]
+    done = compute(*[p for group in parts for p in group])  # type: ignore[no-untyped-call]
+    ends = np.cumsum([len(group) for group in parts])
+    frames = [list(done[end - len(group) : end]) for group, end in zip(parts, ends, strict=True)]
+    return [_in_job_order(f, meta) for f, (_, meta) in zip(frames, lazy, strict=True)]
 
 
 def _shared(value: object) -> object:
@@ -279,10 +342,12 @@ def _sample_rows(meta: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
-def _in_job_order(results: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
-    """Partition results stably sorted by job id (within a job the engine's order stands)."""
-    if results.empty:
+def _in_job_order(parts: list[pd.DataFrame], meta: pd.DataFrame) -> pd.DataFrame:
+    """Partition results concatenated and stably sorted by job id (the engine's order within)."""
+    filled = [part for part in parts if len(part)]
+    if not filled:
         return meta
+    results = pd.concat(filled, ignore_index=True) if len(filled) > 1 else filled[0]
     return results.sort_values("job_id", kind="stable", ignore_index=True)
 
 

@@ -190,3 +190,14 @@ def test_rows_written_in_two_appends_of_one_job_meet_in_one_partition(
     got = distributed.summarize(distributed.read(tmp_path, partition_rows=1))
     assert got["n_obs"].tolist() == [len(obs)]
     pd.testing.assert_frame_equal(got, summarize(read(tmp_path)))
+
+
+def test_validate_and_summarize_in_one_pass_equal_each_in_memory(
+    cluster: LocalCluster, recording: Path
+) -> None:
+    violations, summary = distributed.validate_and_summarize_dataset(
+        recording, policy="onedrive", scheduler=cluster.scheduler_address
+    )
+    obs = read(recording)
+    pd.testing.assert_frame_equal(violations, validate(obs, "onedrive"))
+    pd.testing.assert_frame_equal(summary, summarize(obs, "onedrive", jobs=read_jobs(recording)))
