@@ -58,7 +58,7 @@ _INT16 = {pa.int16(): pd.Int16Dtype()}
 
 
 @dataclass(frozen=True)
-class Piece:
+class _Piece:
     """One partition of ``read``: some row groups of one file, and the dataset's status values."""
 
     path: str
@@ -321,8 +321,16 @@ def _known_statuses(frame: dd.DataFrame) -> dd.DataFrame:
 def _apply(
     part: pd.DataFrame, engine: Engine, policy: Policy, meta: pd.DataFrame, **kwargs: Any
 ) -> pd.DataFrame:
-    """``engine`` on one partition (whole jobs); the typed empty result when it has no rows."""
-    return meta if part.empty else engine(part, policy, **kwargs)
+    """``engine`` on one partition (whole jobs); the typed empty result when it has no rows.
+
+    A jobs table is first cut to the partition's jobs: the engine would index all of it.
+    """
+    if part.empty:
+        return meta
+    jobs = kwargs.get("jobs")
+    if jobs is not None:
+        kwargs["jobs"] = jobs[jobs["job_id"].isin(part["job_id"])]
+    return engine(part, policy, **kwargs)
 
 
 def _result_meta(engine: Engine, meta: pd.DataFrame, policy: Policy, **kwargs: Any) -> pd.DataFrame:
@@ -417,7 +425,7 @@ def _status_values(footers: Sequence[_files.Footer]) -> tuple[str, ...]:
 
 def _pieces(
     footers: Sequence[_files.Footer], statuses: tuple[str, ...], partition_rows: int
-) -> list[Piece]:
+) -> list[_Piece]:
     """Whole row groups of each file, grouped into pieces of about ``partition_rows`` rows."""
     pieces = []
     for footer in footers:
@@ -430,7 +438,7 @@ def _pieces(
         bins = (np.cumsum(sizes) - sizes) // partition_rows
         edges = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
         for group in np.split(np.arange(len(sizes)), edges[1:]):
-            pieces.append(Piece(str(footer.path), tuple(int(i) for i in group), statuses))
+            pieces.append(_Piece(str(footer.path), tuple(int(i) for i in group), statuses))
     return pieces
 
 
@@ -438,7 +446,7 @@ def _fragment(path: str | Path, row_groups: Sequence[int] | None = None) -> ds.P
     return _FORMAT.make_fragment(str(path), filesystem=_files._FS, row_groups=row_groups)
 
 
-def _load(piece: Piece, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def _load(piece: _Piece, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """One partition: the row groups of ``piece`` as a frame (only ``columns`` when given)."""
     names = list(OBSERVATION_COLUMNS) if columns is None else list(columns)
     table = _fragment(piece.path, piece.row_groups).to_table(schema=_SCHEMA, columns=names)
