@@ -82,11 +82,12 @@ def read(
     is ``str``. Only the files a compaction has not replaced are read.
 
     Memory: the shuffle stages rows on the workers' disks (dask's p2p shuffle), so a worker
-    holds a few partitions at a time, never the dataset. Measured peak per worker (2 workers,
-    6M and 20M observations alike): about 0.7 GB with the default 250k-row partitions, 1.4 GB
-    with 1M-row partitions (roughly 0.45 GB plus 0.9 GB per million rows of partition). Give
-    each worker at least 0.9 GB (``memory_limit``) with the default; lower its p2p buffer
-    (``distributed.p2p.comm.buffer``, 1 GiB by default) to about an eighth of its limit.
+    holds a few partitions at a time, never the dataset: its peak grows with ``partition_rows``,
+    not with the number of observations. Measured (2 workers, 6M and 20M observations alike):
+    0.5-0.6 GB per worker with the default 250k-row partitions, 1.2-1.4 GB with 1M-row ones.
+    A ``memory_limit`` of 0.9 GB per worker runs comfortably with the default (0.7 GB runs,
+    with pauses); lower the p2p buffer (``distributed.p2p.comm.buffer``, 1 GiB by default) to
+    about an eighth of the limit.
     """
     import dask
     import dask.dataframe as dd
@@ -224,12 +225,24 @@ def client_for(scheduler: str | None = None, *, timeout_s: float = 10.0) -> Clie
         # The p2p shuffle logs each shuffle's start and end at WARNING in the scheduler, which
         # runs in this process for a local cluster: noise on a command's stderr.
         logging.getLogger("distributed.shuffle._scheduler_plugin").setLevel(logging.ERROR)
-        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        client = Client(  # type: ignore[no-untyped-call]
-            n_workers=workers or os.cpu_count() or 1, threads_per_worker=1
-        )
+        client = _local_client()
     print(_dashboard_line(client), file=sys.stderr)
     return client
+
+
+def _local_client() -> Client:
+    """A client owning a LocalCluster: a worker process per core, one thread each."""
+    import dask
+    from distributed import Client
+    from distributed.system import MEMORY_LIMIT
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = max(cores or 1, 1)
+    # The p2p shuffle buffers up to 1 GiB per worker by default: keep it an eighth of a
+    # worker's share of the machine's memory, so small machines do not run out.
+    buffer = int(min(2**30, MEMORY_LIMIT / workers / 8))
+    with dask.config.set({"distributed.p2p.comm.buffer": buffer}):
+        return Client(n_workers=workers, threads_per_worker=1)  # type: ignore[no-untyped-call]
 
 
 def _dashboard_line(client: Client) -> str:

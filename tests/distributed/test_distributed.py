@@ -218,3 +218,17 @@ def test_a_simulated_fleet_of_every_scenario_equals_in_memory(
     pd.testing.assert_frame_equal(summary, summarize(obs, jobs=jobs))
     got = distributed.transitions(distributed.read(root, partition_rows=1))
     pd.testing.assert_frame_equal(got, transitions(obs))
+
+
+def test_client_for_without_address_starts_a_cluster_per_core_and_closes_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import os
+
+    with distributed.client_for() as own:
+        workers = own.scheduler_info()["workers"].values()
+        cluster = own.cluster
+        assert len(workers) == len(os.sched_getaffinity(0))
+        assert {w["nthreads"] for w in workers} == {1}
+    assert cluster.status.name == "closed"
+    assert "dask dashboard: http://" in capsys.readouterr().err
