@@ -14,7 +14,7 @@ __all__ = ["COMMANDS", "ArgumentParser", "main"]
 
 #: Subcommand modules under ``replay.cli``, in the order ``--help`` lists them. Each module
 #: defines ``register(subparsers)`` which adds its parser with ``set_defaults(run=...)``.
-COMMANDS: tuple[str, ...] = ("simulate", "serve", "record", "import", "validate", "summary", "scan")
+COMMANDS: tuple[str, ...] = ("simulate", "serve", "record", "import", "validate", "summary", "scan", "report")
 
 
 class ArgumentParser(argparse.ArgumentParser):
