@@ -7,12 +7,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from replay.errors import UsageError
 
-__all__ = ["UrlSpec", "check_url", "parse_label", "read_urls_file", "url_spec"]
+__all__ = [
+    "UrlSpec",
+    "check_url",
+    "parse_label",
+    "read_urls_file",
+    "url_spec",
+    "without_userinfo",
+]
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,14 @@ def check_url(url: str, redacted: str) -> None:
             "request's Location header",
             url=redacted,
         )
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` part (a credential, never written)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def parse_label(text: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from replay import payload, store
 from replay._buffer import JobRow, ObservationBuffer, job_rows, jobs_arrow
+from replay._urls import without_userinfo
 from replay.errors import DatasetNotFoundError, PayloadError, UsageError
 from replay.schema import jobs_table
 
@@ -91,7 +92,7 @@ def parse_line(text: str) -> tuple[str, int, str | None, dict[str, Any]]:
     body = _body(item)
     when = datetime.fromtimestamp(ts / 1e6, UTC)
     fields = payload.normalize(body, http_status=http_status, headers=headers, now=when)
-    return job_id, ts, None if url is None else payload.redact_url(url), fields
+    return job_id, ts, None if url is None else payload.redact_url(without_userinfo(url)), fields
 
 
 def _ts_us(value: Any) -> int:
@@ -162,7 +163,7 @@ def _lines(path: Path) -> Iterator[str]:
     with path.open("rb") as raw:
         compressed = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        stream: Iterable[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         for line in stream:
             yield line.decode("utf-8", errors="replace")
 

@@ -22,7 +22,7 @@ from replay._buffer import JobRow, WriteBuffer, job_rows, labels_json
 from replay._http import Lanes
 from replay._progress import FAILED_OUTCOMES, RECORD_FAILURES, Progress, RecordSummary
 from replay._schedule import JobSchedule, SchedulePolicy, TokenBucket
-from replay._urls import UrlSpec, check_url, url_spec
+from replay._urls import UrlSpec, check_url, url_spec, without_userinfo
 from replay._verdict import JobState, Verdict, stop_outcome
 from replay.errors import DatasetNotFoundError, RecorderError, UsageError
 from replay.schema import jobs_table
@@ -213,7 +213,7 @@ class Recorder:
             raise RecorderError(
                 "track() needs a running recorder: 'async with Recorder(DIR) as rec'"
             )
-        redacted = payload.redact_url(url)
+        redacted = payload.redact_url(without_userinfo(url))
         check_url(url, redacted)
         job_id = payload.redact_text(job_id) if job_id else payload.job_id_from_url(url)
         if job_id in self._jobs:
@@ -236,7 +236,7 @@ class Recorder:
         # read_jobs keeps the row with the latest last_seen: this run's rows must win.
         row.last_seen = max(row.last_seen or now, now)
         if url is not None:
-            row.url = payload.redact_url(url)
+            row.url = payload.redact_url(without_userinfo(url))
         if labels or self._labels or row.labels == "{}":
             row.labels = payload.redact_text(labels_json({**self._labels, **(labels or {})}))
         row.size_bytes = size if size is not None else row.size_bytes

@@ -81,7 +81,7 @@ def _seconds(parser: argparse.ArgumentParser, flag: str, default: float, text: s
 def run(args: argparse.Namespace) -> int:
     """Record every URL of ``args``; return the exit code."""
     from replay import payload
-    from replay._urls import check_url, parse_label, read_urls_file, url_spec
+    from replay._urls import check_url, parse_label, read_urls_file, url_spec, without_userinfo
     from replay.errors import UsageError
     from replay.recorder import Recorder
 
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     if not specs:
         raise UsageError("no monitor URLs: give URLs as arguments or --urls-file F")
     for spec in specs:
-        check_url(spec.url, payload.redact_url(spec.url))
+        check_url(spec.url, payload.redact_url(without_userinfo(spec.url)))
     if args.shard:
         specs = _in_shard(specs, args.shard)
     recorder = Recorder(

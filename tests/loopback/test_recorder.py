@@ -448,3 +448,32 @@ def test_observe_rejects_naive_timestamps(tmp_path: Path) -> None:
 
     with Recorder(tmp_path) as rec, pytest.raises(UsageError, match="time zone"):
         rec.observe("j", {"status": "inProgress"}, ts=datetime(2026, 1, 5))
+
+
+def test_an_injected_transport_sees_no_authorization_and_a_replay_user_agent(
+    tmp_path: Path,
+) -> None:
+    import httpx
+
+    seen: list[httpx.Request] = []
+    bodies = iter([b'{"status": "inProgress"}', b'{"status": "completed"}'])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(202, content=next(bodies))
+
+    url = "https://user:pw@contoso.sharepoint.com/_api/v2.0/monitor/inj?tempauth=FAKEtempauthSECRET"
+    summary = run_record(
+        [url],
+        tmp_path,
+        transport=httpx.MockTransport(handler),
+        headers={"authorization": "Bearer FAKEbearerSECRET", "X-Trace": "t1"},
+    )
+    assert summary.outcomes == {"completed": 1}
+    assert [r.headers.get("Authorization") for r in seen] == [None, None]
+    assert seen[0].headers["User-Agent"].startswith("replay/")
+    assert seen[0].headers["X-Trace"] == "t1"
+    written = _every_value(tmp_path)
+    assert b"FAKEtempauthSECRET" not in written
+    assert b"user:pw" not in written
+    assert b"contoso.sharepoint.com/_api/v2.0/monitor/inj" in written
