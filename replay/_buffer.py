@@ -96,6 +96,7 @@ class WriteBuffer:
         self._dirty: dict[str, JobRow] = {}
         self._lock = threading.Lock()
         self.rows_written = 0
+        self.files_written = 0
 
     def touch(self, row: JobRow) -> None:
         """Mark a job row as changed so the next flush writes it."""
@@ -116,10 +117,12 @@ class WriteBuffer:
         with self._lock:
             try:
                 if observations is not None:
-                    store.write_observations(self.root, observations_table(observations))
+                    files = store.write_observations(self.root, observations_table(observations))
                     self.rows_written += observations.num_rows
+                    self.files_written += len(files)
                 if jobs is not None:
                     store.write_jobs(self.root, jobs_table(jobs))
+                    self.files_written += 1
             except OSError as err:
                 raise RecorderError(
                     f"cannot write the recording under {self.root}: {err.strerror or err}; "
@@ -131,3 +134,10 @@ class WriteBuffer:
     def flush(self) -> None:
         """Write everything waiting, now, on this thread."""
         self.write(*self.take())
+
+    def compact(self) -> None:
+        """Merge the small files written so far (one flush each) into few; readers undisturbed."""
+        with self._lock:
+            if self.files_written > 2:
+                store.compact(self.root)
+                self.files_written = 0

@@ -77,6 +77,23 @@ class Recorder:
     your own code, ``with Recorder(DIR) as rec: rec.observe(job_id, body)`` works without asyncio.
     Re-running on the same folder continues it: ``seq`` goes on, ended jobs are not polled again
     (``abandoned`` ones are followed again).
+
+    Args:
+        interval, max_interval: the first wait between polls of a job, and the cap of its backoff
+            (x1.5-x2 with jitter while nothing changes; back to ``interval`` when it moves).
+        deadline: seconds a job is followed (from when this recorder starts following it)
+            before it ends as ``timed_out``; None for no deadline.
+        concurrency, max_rps: requests in flight, and requests per second over all jobs
+            (0 or ``inf``: no cap).
+        max_retry_after: cap on a server's ``Retry-After``.
+        flush_interval: seconds between writes; a killed recorder loses at most this much.
+        compact_every: seconds between merges of the small files flushes leave (and once at
+            close); None to merge only at close.
+        give_up_after: consecutive responses without a status (transport errors included,
+            429/503 with Retry-After not) before a job ends as ``protocol_error``.
+        transport: an httpx transport to send through instead of the network (tests).
+        headers: extra request headers; ``Authorization`` is always dropped.
+        seed: seeds the backoff jitter.
     """
 
     def __init__(
@@ -92,6 +109,7 @@ class Recorder:
         flush_interval: float = 1.0,
         labels: Mapping[str, str] | None = None,
         give_up_after: int = 10,
+        compact_every: float | None = 600.0,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
         headers: Mapping[str, str] | None = None,
@@ -109,6 +127,7 @@ class Recorder:
         self._flush_interval = flush_interval
         self._labels = dict(labels or {})
         self._give_up_after = give_up_after
+        self._compact_every = math.inf if compact_every is None else compact_every
         self._transport = transport
         self._timeout = timeout
         self._headers = dict(headers or {})
@@ -122,6 +141,7 @@ class Recorder:
         self._transport_errors = 0
         self._started = time.monotonic()
         self._last_flush = time.monotonic()
+        self._last_compaction = time.monotonic()
         self._lanes: Lanes | None = None
         self._stopping: asyncio.Event | None = None
         self._flusher: asyncio.Task[None] | None = None
@@ -161,6 +181,7 @@ class Recorder:
             await asyncio.gather(self._flusher, return_exceptions=True)
         try:
             await asyncio.to_thread(self._buffer.flush)
+            await asyncio.to_thread(self._buffer.compact)
         finally:
             if self._lanes is not None:
                 await self._lanes.aclose()
@@ -183,6 +204,7 @@ class Recorder:
         self._closed = True
         self._abandon_running()
         self._buffer.flush()
+        self._buffer.compact()
 
     def _open_dataset(self) -> None:
         if self._seq is not None:
@@ -374,6 +396,9 @@ class Recorder:
                 return
             try:
                 await asyncio.to_thread(self._buffer.write, *self._buffer.take())
+                if time.monotonic() - self._last_compaction >= self._compact_every:
+                    self._last_compaction = time.monotonic()
+                    await asyncio.to_thread(self._buffer.compact)
             except BaseException:
                 for job in self._jobs.values():
                     if job.task is not None:

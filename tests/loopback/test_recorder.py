@@ -477,3 +477,35 @@ def test_an_injected_transport_sees_no_authorization_and_a_replay_user_agent(
     assert b"FAKEtempauthSECRET" not in written
     assert b"user:pw" not in written
     assert b"contoso.sharepoint.com/_api/v2.0/monitor/inj" in written
+
+
+def test_small_flush_files_are_merged_at_close_without_losing_a_row(
+    serve: Serve, make_timeline: MakeTimeline, tmp_path: Path
+) -> None:
+    server = serve(mode="step")
+    urls = [server.add(make_timeline(f"m{i}", [(0, 202, IN_PROGRESS)])) for i in range(3)]
+    run_record(urls, tmp_path, deadline=0.8, flush_interval=0.05, max_interval=0.01)
+    files = list((tmp_path / "observations").rglob("*.parquet"))
+    obs = store.read(tmp_path)
+    assert len(files) <= 2  # one per UTC date touched
+    assert len(obs) == sum(len(server.requests(u)) for u in urls) > 30
+    assert not obs.duplicated(["job_id", "seq"]).any()
+    assert len(list((tmp_path / "jobs").glob("*.parquet"))) == 1
+
+
+def test_small_files_are_merged_while_recording(
+    serve: Serve, make_timeline: MakeTimeline, tmp_path: Path
+) -> None:
+    server = serve(mode="step")
+    url = server.add(make_timeline("live", [(0, 202, IN_PROGRESS)]))
+    options = {**FAST, "max_interval": 0.01, "flush_interval": 0.05, "compact_every": 0.3}
+
+    async def main() -> int:
+        async with Recorder(tmp_path, **options) as rec:
+            await rec.track(url)
+            await asyncio.sleep(1.0)
+            return len(list((tmp_path / "observations").rglob("*.parquet")))
+
+    files_while_running = asyncio.run(main())
+    assert files_while_running < 10  # ~20 flushes happened
+    assert len(store.read(tmp_path)) == len(server.requests(url))
