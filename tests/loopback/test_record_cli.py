@@ -207,3 +207,11 @@ def _drain(fd: int) -> str:
         chunks.append(chunk)
     os.close(fd)
     return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def test_output_that_is_a_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    assert exit_code(["record", "http://127.0.0.1:9/monitor/1", "--out", str(taken)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert taken.read_text() == "not a folder"
