@@ -105,6 +105,8 @@ def simulate(
     """
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs < 1:
         raise UsageError(f"n_jobs must be a positive number of jobs, got {n_jobs!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise UsageError(f"seed must be a non-negative integer, got {seed!r}")
     names, weights = _mix(scenarios)
     shapes = _dialects(dialects)
     rng = np.random.default_rng(seed)
@@ -152,7 +154,9 @@ def _mix(scenarios: Mapping[str, float] | Sequence[str] | None) -> tuple[list[st
 def _dialects(dialects: Sequence[str] | None) -> tuple[str, ...]:
     names = tuple(DIALECT_SHAPES) if dialects is None else tuple(dialects)
     unknown = [repr(d) for d in names if d not in DIALECT_SHAPES]
-    if isinstance(dialects, str) or unknown or not names:
+    if isinstance(dialects, str):
+        unknown = [repr(dialects)]
+    if unknown or not names:
         raise UsageError(
             f"unknown dialect(s) {', '.join(unknown) or repr(dialects)}: expected names from "
             f"{', '.join(DIALECT_SHAPES)}"
@@ -163,10 +167,11 @@ def _dialects(dialects: Sequence[str] | None) -> tuple[str, ...]:
 def _start_us(start: datetime | str | None) -> int:
     try:
         stamp = pd.Timestamp(DEFAULT_START if start is None else start)
+        valid = not pd.isna(stamp)
     except (ValueError, TypeError):
-        raise UsageError(
-            f"bad start {start!r}: give an ISO 8601 time such as {DEFAULT_START}"
-        ) from None
+        valid = False
+    if not valid:
+        raise UsageError(f"bad start {start!r}: give an ISO 8601 time such as {DEFAULT_START}")
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     return int(stamp.value) // 1000  # Timestamp.value is in nanoseconds
 

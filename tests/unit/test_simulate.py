@@ -101,6 +101,9 @@ def test_weights_set_the_shares() -> None:
         ({"dialects": ["graph", "soap"]}, "unknown dialect"),
         ({"dialects": []}, "unknown dialect"),
         ({"start": "not a time"}, "ISO 8601"),
+        ({"start": ""}, "ISO 8601"),
+        ({"dialects": "graph"}, "unknown dialect"),
+        ({"seed": -1}, "non-negative"),
     ],
 )
 def test_bad_arguments_raise_usage_error_naming_the_valid_values(

@@ -55,6 +55,7 @@ def test_simulate_start_moves_the_partitions(tmp_path: Path) -> None:
         (["--jobs", "5", "--scenarios", ","], "empty"),
         (["--jobs", "5", "--dialects", "soap"], "unknown dialect"),
         (["--jobs", "5", "--start", "yesterday"], "ISO 8601"),
+        (["--jobs", "5", "--seed", "-1"], "non-negative"),
         (["--seed", "1"], "required"),
     ],
 )
