@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["MASK", "SECRET_PARAMS", "find_secrets", "redact_text", "redact_url"]
+__all__ = [
+    "MASK",
+    "PREFILTER_RE2",
+    "SECRET_PARAMS",
+    "UNMASK_RE2",
+    "find_secrets",
+    "redact_text",
+    "redact_url",
+]
 
 #: What a redacted value is replaced by (also what ``jobs.url`` shows for ``c`` and ``tempauth``).
 MASK = "REDACTED"
@@ -64,6 +72,21 @@ _PATTERN = re.compile(
     rf"|(?P<jwt>(?-i:eyJ){_B64URL}{{8,}}\.{_B64URL}*(?:\.{_B64URL}*)*)",
     re.IGNORECASE,
 )
+
+#: A looser RE2 pattern (no look-behind: pyarrow.compute runs RE2, case-insensitively) that matches
+#: every text :func:`find_secrets` reports once :data:`UNMASK_RE2` has been removed from it; scans
+#: run it over whole Arrow columns and look at matching values one by one.
+PREFILTER_RE2 = (
+    rf"(?:^|[^a-z0-9_.\-]|%3f|%26|u0026)(?:{_NAMES})(?:=|%3d)[^&\s\"'<>]"
+    rf"|\"(?:{_KEYS})\"\s*:\s*\"[^\"]"
+    r"|authorization\s*:"
+    r"|bearer(?:\s|%20|\+)"
+    r"|//[^/\s:@\"'<>]+:[^/\s@\"'<>]+@"
+    rf"|(?-i:eyJ){_B64URL}{{8,}}\."
+)
+#: Redacted parameter values (``=REDACTED``), removed before :data:`PREFILTER_RE2` so clean
+#: recordings (``c=REDACTED&tempauth=REDACTED``) have no candidates; replace with ``\1``.
+UNMASK_RE2 = rf"(?i)(=|%3d){MASK}"
 
 #: (prefix group, value group, kind) per alternative; the kind of a ``param`` is its name.
 _GROUPS = (
