@@ -51,6 +51,7 @@ class Scenario:
     (docs/semantics.md); ``expected_outcome``: what ``summarize(obs, jobs=fleet.jobs)`` says.
     ``over_http``: whether the fake server can serve it to the recorder. ``ceiling`` is the
     percentage the job ends at, ``reach`` the share of the copy done when its timeline ends.
+    ``policy_violations`` gives the exact counts under other bundled policies, by policy name.
     """
 
     name: str

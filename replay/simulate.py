@@ -482,7 +482,9 @@ class Fleet:
 
     ``responses`` holds one row per response (dropped connections included) with ``t_s``
     (seconds since the job's first poll), ``body_kind``, ``retry_after_header``, ``delay_s``
-    and ``drop``; ``jobs`` is what a recorder would write (redacted URL, labels, outcome).
+    and ``drop`` (a dropped connection: no answer, so no observation; its ``http_status`` 502 is
+    what a proxy would report); ``jobs`` is what a recorder would write (redacted URL, labels
+    with scenario and dialect, size, first and last observation, the scenario's outcome).
     """
 
     responses: pd.DataFrame
