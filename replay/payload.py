@@ -184,7 +184,7 @@ def _int_float(value: int) -> float:
     try:
         return float(value)
     except OverflowError:
-        return math.copysign(math.inf, value)
+        return math.inf if value > 0 else -math.inf
 
 
 def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
