@@ -128,8 +128,10 @@ def _secret_kind(match: re.Match[str]) -> str | None:
     for prefix, value, kind in _GROUPS:
         if match.group(prefix) is None:
             continue
-        found = match.group(value)
-        if found.strip("\"' ").upper() == MASK or not any(ch.isalnum() for ch in found):
+        rest = match.group(value).strip("\"' ")
+        if rest.upper().startswith(MASK):
+            rest = rest[len(MASK) :]
+        if not any(ch.isalnum() for ch in rest):
             return None
         name = match.group("pname") or match.group("jname")
         return kind or name.lower()

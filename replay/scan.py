@@ -70,7 +70,7 @@ def scan(root: str | os.PathLike[str]) -> ScanResult:
     result = ScanResult()
     for path in _files(base):
         relative = path.relative_to(base).as_posix() if base.is_dir() else path.name
-        _scan_file(path, redact_text(relative), result)
+        _scan_file(path, relative, result)
     return result
 
 
@@ -107,8 +107,9 @@ class _Report:
 
 
 def _scan_file(path: Path, relative: str, result: ScanResult) -> None:
+    """Scan one file; ``relative`` is its path as findings name it (shown redacted)."""
     result.files += 1
-    report = _Report(relative, result)
+    report = _Report(redact_text(relative), result)
     report.check("file name", relative)
     try:
         with path.open("rb") as stream:
@@ -118,7 +119,7 @@ def _scan_file(path: Path, relative: str, result: ScanResult) -> None:
         else:
             _scan_text(path, report, compressed=magic[:2] == _GZIP_MAGIC)
     except (OSError, EOFError, zlib.error) as err:
-        result.unreadable.append((relative, f"{type(err).__name__}: {err}"))
+        result.unreadable.append((report.path, f"{type(err).__name__}: {err}"))
 
 
 # -- text --------------------------------------------------------------------------------------
@@ -241,18 +242,24 @@ def _scan_array(
     if _is_text(kind):
         _scan_strings(array, name, offset, rows, report)
     elif pa.types.is_struct(kind):
-        for i in range(kind.num_fields):
-            child = array.field(i)
-            _scan_array(child, f"{name}.{kind.field(i).name}", offset, rows, report)
+        for child, fld in zip(array.flatten(), kind, strict=True):
+            _scan_array(child, f"{name}.{fld.name}", offset, rows, report)
     elif _children(kind):
-        parents = pc.list_parent_indices(array).to_numpy()
+        values, parents = _flattened(array)
         owners = parents if rows is None else rows[parents]
-        flat = array.flatten()
-        if pa.types.is_map(kind):
-            _scan_array(flat.field(0), f"{name}.key", offset, owners, report)
-            _scan_array(flat.field(1), f"{name}.value", offset, owners, report)
-        else:
-            _scan_array(flat, f"{name}[]", offset, owners, report)
+        inner = name if pa.types.is_map(kind) else f"{name}[]"
+        _scan_array(values, inner, offset, owners, report)
+
+
+def _flattened(array: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The values of a list or map array (null lists' values too) and the row each belongs to."""
+    rows = np.arange(len(array))
+    if pa.types.is_fixed_size_list(array.type):
+        size = array.type.list_size
+        return array.values.slice(array.offset * size, len(array) * size), np.repeat(rows, size)
+    offsets = array.offsets.to_numpy()
+    values = array.values.slice(offsets[0], offsets[-1] - offsets[0])
+    return values, np.repeat(rows, np.diff(offsets))
 
 
 def _is_text(kind: pa.DataType) -> bool:

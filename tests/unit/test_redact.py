@@ -224,6 +224,8 @@ def test_ordinary_text_is_kept_unchanged(text: str) -> None:
         ("Authorization: Basic dXNlcjpwYXNz", ["authorization"]),
         ("https://me:pw@h/", ["userinfo"]),
         ("tempauth=REDACTED c= sig=", []),
+        ("see tempauth=REDACTED.", []),
+        ("tempauth=REDACTEDeyJhbGciOiJ", ["tempauth"]),
     ],
 )
 def test_find_secrets_names_the_kinds_found(text: str, kinds: list[str]) -> None:

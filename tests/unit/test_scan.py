@@ -1,0 +1,196 @@
+"""``replay.scan``: secrets planted in Parquet values, metadata, text and gzip files are found."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from replay import store
+from replay.errors import DatasetNotFoundError
+from replay.payload import normalize, render_body
+from replay.scan import Finding, scan
+
+TEMPAUTH = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJhdWQiOiJGQUtFIiwidmVyIjoiaGFzaGVkIn0."
+MONITOR = (
+    "https://contoso-my.sharepoint.com/personal/u/_api/v2.1/drive/operations/"
+    f"8b1a2c3d?c=a2V5I2h0dHBzOi8vcQ%3D%3D&v=2.0&tempauth={TEMPAUTH}"
+)
+REDACTED_MONITOR = (
+    "https://contoso-my.sharepoint.com/personal/u/_api/v2.1/drive/operations/"
+    "8b1a2c3d?c=REDACTED&v=2.0&tempauth=REDACTED"
+)
+PART = "observations/date=2026-01-01/part-x.parquet"
+
+
+def write_parquet(path: Path, table: pa.Table, row_group_size: int = 7) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, row_group_size=row_group_size)
+    return path
+
+
+def bodies(n: int, secret_rows: dict[int, str]) -> pa.Table:
+    """``n`` rows of clean bodies (redacted URLs included), ``secret_rows`` replacing some."""
+    clean = render_body("graph", status="inProgress", percentage_complete=50.0)
+    values = [secret_rows.get(i, clean.decode() + f" {REDACTED_MONITOR}") for i in range(n)]
+    return pa.table({"job_id": [f"j{i % 3}" for i in range(n)], "body": values, "seq": range(n)})
+
+
+def test_secret_in_a_parquet_value_is_named_by_column_and_file_row(tmp_path: Path) -> None:
+    write_parquet(
+        tmp_path / PART, bodies(40, {17: f'{{"url": "{MONITOR}"}}', 33: "tempauth=REDACTED&v=2."})
+    )
+    result = scan(tmp_path)
+    assert [str(f) for f in result.findings] == [f"{PART}: column body, row 17 (c, tempauth)"]
+    assert (result.files, result.clean) == (1, False)
+
+
+def test_findings_never_contain_the_secret(tmp_path: Path) -> None:
+    write_parquet(tmp_path / f"x/tempauth={TEMPAUTH}.parquet", bodies(3, {1: MONITOR}))
+    result = scan(tmp_path)
+    printed = "\n".join(str(f) for f in result.findings)
+    assert "file name" in printed and "column body, row 1" in printed
+    assert TEMPAUTH not in printed and "eyJ" not in printed
+
+
+def test_dictionary_nested_and_binary_columns_are_checked(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "status": pa.array(["ok", MONITOR, "ok"]).dictionary_encode(),
+            "tags": pa.array([["a"], [], ["b", f"token={'x' * 20}"]]),
+            "extra": pa.array([{"k": "v"}, {"k": f"Bearer {'y' * 30}"}, {"k": None}]),
+            "raw": pa.array([b"\xff", b"ok", f"sig={'z' * 20}".encode()]),
+            "labels": pa.array(
+                [[("a", "b")], [("access_token", "q")], [("k", f"x {TEMPAUTH}")]],
+                type=pa.map_(pa.string(), pa.string()),
+            ),
+        }
+    )
+    write_parquet(tmp_path / "f.parquet", table)
+    wheres = {f.where: f.kinds for f in scan(tmp_path).findings}
+    assert wheres == {
+        "column status, row 1": ("c", "tempauth"),
+        "column tags[], row 2": ("token",),
+        "column extra.k, row 1": ("bearer",),
+        "column raw, row 2": ("sig",),
+        "column labels.value, row 2": ("jwt",),
+    }
+
+
+@pytest.mark.parametrize(
+    ("schema_meta", "field_meta", "where"),
+    [
+        pytest.param(
+            {b"source_url": MONITOR.encode()}, None, "file metadata key 'source_url'", id="file"
+        ),
+        pytest.param(
+            {b"note": b"ok"}, {b"origin": f"Bearer {'k' * 40}".encode()},
+            "column body metadata key 'origin'", id="field",
+        ),
+        pytest.param(
+            {b"tempauth=" + TEMPAUTH.encode(): b"1"}, None,
+            "file metadata key name 'tempauth=REDACTED'", id="key-name",
+        ),
+    ],
+)  # fmt: skip
+def test_secret_in_parquet_metadata_is_found(
+    tmp_path: Path,
+    schema_meta: dict[bytes, bytes],
+    field_meta: dict[bytes, bytes] | None,
+    where: str,
+) -> None:
+    body = pa.field("body", pa.string(), metadata=field_meta)
+    schema = pa.schema([body], metadata=schema_meta)
+    write_parquet(tmp_path / "m.parquet", pa.table({"body": ["clean"]}, schema=schema))
+    findings = scan(tmp_path).findings
+    assert [f.where for f in findings] == [where]
+
+
+def test_secret_in_a_column_name_is_found(tmp_path: Path) -> None:
+    write_parquet(tmp_path / "n.parquet", pa.table({f"sig={'s' * 20}": [1, 2]}))
+    assert [f.where for f in scan(tmp_path).findings] == ["column name 'sig=REDACTED'"]
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "gzip"])
+def test_secret_in_a_text_file_is_named_by_line(tmp_path: Path, compress: bool) -> None:
+    lines = ["clean line", f"GET {REDACTED_MONITOR}", f"GET {MONITOR}", "done"]
+    data = "\n".join(lines).encode()
+    path = tmp_path / "logs" / "poll.log"
+    path.parent.mkdir()
+    path.write_bytes(gzip.compress(data) if compress else data)
+    result = scan(tmp_path)
+    assert result.findings == [Finding("logs/poll.log", "line 3", ("c", "tempauth"))]
+    assert result.values == 1 + 4  # the file name and four lines
+
+
+def test_a_secret_spread_over_lines_is_named_by_the_line_range(tmp_path: Path) -> None:
+    (tmp_path / "body.json").write_text('{\n  "access_token":\n    "abc123"\n}\n')
+    assert [f.where for f in scan(tmp_path).findings] == ["lines 1-4"]
+
+
+def test_undecodable_bytes_are_read_as_text(tmp_path: Path) -> None:
+    (tmp_path / "blob.bin").write_bytes(b"\xff\xfe\x00tempauth=" + TEMPAUTH.encode() + b"\x00\xff")
+    assert [f.kinds for f in scan(tmp_path).findings] == [("tempauth",)]
+
+
+def test_a_recording_written_from_responses_with_credentials_is_clean(tmp_path: Path) -> None:
+    """Bodies and URLs that held credentials, normalised and stored as the recorder does."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    raw = f'{{"status": "completed", "resourceLocation": "{MONITOR}"}}'.encode()
+    rows = [
+        {**normalize(raw, http_status=200), "job_id": "8b1a2c3d", "seq": i}
+        | {"ts": start + timedelta(hours=i * 13), "source": "http"}
+        for i in range(4)
+    ]
+    for row in rows:
+        del row["location"]
+    store.write_observations(tmp_path, pa.Table.from_pylist(rows))
+    store.write_jobs(tmp_path, pa.table({"job_id": ["8b1a2c3d"], "url": [REDACTED_MONITOR]}))
+    (tmp_path / "README.md").write_text("Recorded with tempauth=REDACTED and c=REDACTED.\n")
+    result = scan(tmp_path)
+    assert result.clean, [str(f) for f in result.findings]
+    assert result.files == 4  # two days of observations, jobs, README
+    assert result.values > 8
+
+
+def test_a_corrupt_parquet_file_is_unreadable_and_still_read_as_text(tmp_path: Path) -> None:
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1" + f"tempauth={TEMPAUTH}".encode() + b"\0PAR")
+    result = scan(tmp_path)
+    assert [path for path, _ in result.unreadable] == ["bad.parquet"]
+    assert [f.kinds for f in result.findings] == [("jwt",)]
+    assert not result.clean
+
+
+def test_a_cut_off_gzip_file_is_unreadable(tmp_path: Path) -> None:
+    (tmp_path / "cut.gz").write_bytes(gzip.compress(b"x" * 5000)[:30])
+    result = scan(tmp_path)
+    assert [path for path, _ in result.unreadable] == ["cut.gz"]
+    assert not result.clean
+
+
+def test_a_single_file_can_be_scanned(tmp_path: Path) -> None:
+    path = tmp_path / "one.txt"
+    path.write_text(f"Authorization: Bearer {'t' * 30}\n")
+    assert [str(f) for f in scan(path).findings] == ["one.txt: line 1 (authorization)"]
+
+
+def test_an_empty_folder_is_clean(tmp_path: Path) -> None:
+    result = scan(tmp_path)
+    assert (result.clean, result.files, result.values) == (True, 0, 0)
+
+
+def test_a_missing_folder_is_a_dataset_not_found_error(tmp_path: Path) -> None:
+    with pytest.raises(DatasetNotFoundError, match="no such folder") as caught:
+        scan(tmp_path / "nope")
+    assert isinstance(caught.value, FileNotFoundError)
+
+
+def test_many_rows_few_secrets_are_all_found_across_row_groups(tmp_path: Path) -> None:
+    planted = {3: MONITOR, 7_000: f"x {TEMPAUTH}", 19_999: "sig=abcdef0123"}
+    write_parquet(tmp_path / PART, bodies(20_000, planted), row_group_size=6_000)
+    rows = [f.where for f in scan(tmp_path).findings]
+    assert rows == [f"column body, row {i}" for i in sorted(planted)]
