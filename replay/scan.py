@@ -75,16 +75,12 @@ def scan(root: str | os.PathLike[str]) -> ScanResult:
 
 
 def _files(base: Path) -> Iterator[Path]:
-    """Every regular file under ``base``, in a stable order (symlinked folders not followed)."""
+    """Every regular file under ``base``, sorted by path (symlinked folders not followed)."""
     if not base.is_dir():
         yield base
         return
-    for folder, dirs, names in os.walk(base):
-        dirs.sort()
-        for name in sorted(names):
-            path = Path(folder, name)
-            if path.is_file():
-                yield path
+    found = [Path(folder, name) for folder, _, names in os.walk(base) for name in names]
+    yield from sorted((path for path in found if path.is_file()), key=lambda p: p.parts)
 
 
 class _Report:
