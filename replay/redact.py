@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 __all__ = [
     "MASK",
@@ -52,26 +54,91 @@ _SECRET_KEYS = (
     "authorization",
 )
 
-# A parameter name starts a token: after a separator (?, &, ;, #, space, quote...), after an
-# URL-encoded ``?``/``&`` of a nested URL, or after a JSON-escaped ``&`` (\u0026).
-_START = r"(?:(?<![A-Za-z0-9_.\-])|(?<=%3F)|(?<=%3f)|(?<=%26)|(?<=u0026))"
+# Matching runs case-sensitively on an ASCII-lowered copy of the text (same length, so spans
+# carry over): Python's re is several times slower with IGNORECASE or with a look-behind at the
+# start of each alternative, so the boundary before a name is checked in code instead.
 # A value runs to the next ``&``, whitespace, quote or angle bracket; a backslash ends it only
 # when it opens an escaped ``&`` or quote, so ``\/`` inside a JSON string cannot cut a secret.
 _VALUE = r"(?:[^&\s\"'<>\\]|\\(?!u0026|u0022|\"))*"
 _NAMES = "|".join(re.escape(name) for name in sorted(SECRET_PARAMS, key=len, reverse=True))
 _KEYS = "|".join(_SECRET_KEYS)
 _B64URL = r"[A-Za-z0-9_\-]"
+_B64LOW = r"[a-z0-9_\-]"
 
-_PATTERN = re.compile(
-    rf"(?P<param>{_START}(?P<pname>{_NAMES})(?P<peq>=|%3[Dd]))(?P<pvalue>{_VALUE})"
-    rf"|(?P<json>\"(?P<jname>{_KEYS})\"\s*:\s*\")(?P<jvalue>(?:[^\"\\]|\\.)*)"
-    rf"|(?P<header>(?<![A-Za-z0-9_\-])(?P<hname>(?:proxy-)?authorization)\s*:\s*)"
-    rf"(?P<hvalue>[^\"'\r\n,}}]+)"
-    rf"|(?P<bearer>(?<![A-Za-z0-9_\-])bearer(?:\s+|%20|\+))(?P<bvalue>[A-Za-z0-9\-._~+/]+=*)"
-    rf"|(?P<user>(?<=//)[^/\s:@\"'<>]+:)(?P<uvalue>[^/\s@\"'<>]+)(?=@)"
-    rf"|(?P<jwt>(?-i:eyJ){_B64URL}{{8,}}\.{_B64URL}*(?:\.{_B64URL}*)*)",
-    re.IGNORECASE,
+_FIND = re.compile(
+    rf"(?P<param>(?P<pname>{_NAMES})(?:=|%3d)(?P<pvalue>{_VALUE}))"
+    rf"|(?P<json>\"(?P<jname>{_KEYS})\"\s*:\s*\"(?P<jvalue>(?:[^\"\\]|\\.)*))"
+    r"|(?P<authorization>(?:proxy-)?authorization\s*:\s*(?P<hvalue>[^\"'\r\n,}]+))"
+    r"|(?P<bearer>bearer(?:\s+|%20|\+)(?P<bvalue>[a-z0-9\-._~+/]+=*))"
+    r"|(?P<userinfo>//[^/\s:@\"'<>]+:(?P<uvalue>[^/\s@\"'<>]+)@)"
+    rf"|(?P<jwt>eyj{_B64LOW}{{8,}}\.{_B64LOW}*(?:\.{_B64LOW}*)*)"
 )
+#: The value group of each alternative (the jwt is its own value).
+_VALUE_GROUP = {
+    "param": "pvalue",
+    "json": "jvalue",
+    "authorization": "hvalue",
+    "bearer": "bvalue",
+    "userinfo": "uvalue",
+    "jwt": "jwt",
+}
+#: Characters that glue a name to the word before it (``errorcode=`` is not ``code=``).
+_PARAM_GLUE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_.-")
+_WORD_GLUE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+#: Encoded separators a parameter may follow: ``?``/``&`` of a nested URL, a JSON-escaped ``&``.
+_ENCODED_SEPARATORS = ("%3f", "%26", "u0026")
+#: Substrings without one of which (or a ``user:password@``) no alternative of ``_FIND`` matches.
+_HINTS = ("=", "%3d", "eyj", "bearer", "authorization", *(f'{key}"' for key in _SECRET_KEYS))
+_USERINFO_HINT = re.compile(r"//[^/\s:@\"'<>]+:[^/\s@\"'<>]+@")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    """The span of one secret value in the text and its kind."""
+
+    start: int
+    end: int
+    kind: str
+
+
+def _lowered(text: str) -> str:
+    """``text`` lower-cased character for character (spans stay valid)."""
+    low = text.lower()
+    return low if len(low) == len(text) else text.translate(_ASCII_LOWER)
+
+
+def _may_hold_secret(low: str) -> bool:
+    """A cheap test (substring searches) that rules out most clean texts before ``_FIND``."""
+    return any(hint in low for hint in _HINTS) or _USERINFO_HINT.search(low) is not None
+
+
+def _starts_token(kind: str, low: str, at: int) -> bool:
+    """Whether a match of ``kind`` at ``at`` begins a token rather than ends a longer word."""
+    if at == 0 or kind in ("json", "userinfo", "jwt"):
+        return True
+    if kind == "param":
+        return low[at - 1] not in _PARAM_GLUE or low.endswith(_ENCODED_SEPARATORS, 0, at)
+    return low[at - 1] not in _WORD_GLUE
+
+
+def _hits(text: str) -> Iterator[_Hit]:
+    """Every secret value in ``text`` (empty ones left out), left to right."""
+    low = _lowered(text)
+    if not _may_hold_secret(low):
+        return
+    pos = 0
+    while (match := _FIND.search(low, pos)) is not None:
+        kind = match.lastgroup or "jwt"
+        at = match.start()
+        if not _starts_token(kind, low, at) or (kind == "jwt" and text[at : at + 3] != "eyJ"):
+            pos = at + 1
+            continue
+        start, end = match.span(_VALUE_GROUP[kind])
+        if end > start:
+            yield _Hit(start, end, match.group("pname") or match.group("jname") or kind)
+        pos = max(match.end(), at + 1)
+
 
 #: A looser RE2 pattern (no look-behind: pyarrow.compute runs RE2, case-insensitively) that matches
 #: every text :func:`find_secrets` reports once :data:`UNMASK_RE2` has been removed from it; scans
@@ -88,22 +155,6 @@ PREFILTER_RE2 = (
 #: recordings (``c=REDACTED&tempauth=REDACTED``) have no candidates; replace with ``\1``.
 UNMASK_RE2 = rf"(?i)(=|%3d){MASK}"
 
-#: (prefix group, value group, kind) per alternative; the kind of a ``param`` is its name.
-_GROUPS = (
-    ("param", "pvalue", None),
-    ("json", "jvalue", None),
-    ("header", "hvalue", "authorization"),
-    ("bearer", "bvalue", "bearer"),
-    ("user", "uvalue", "userinfo"),
-)
-
-
-def _masked(match: re.Match[str]) -> str:
-    for prefix, value, _kind in _GROUPS:
-        if match.group(prefix) is not None:
-            return match.group(prefix) + (MASK if match.group(value) else "")
-    return MASK
-
 
 def redact_text(text: str) -> str:
     """``text`` with every credential replaced by ``REDACTED``.
@@ -113,33 +164,30 @@ def redact_text(text: str) -> str:
     tokens included), ``Bearer ...``, ``Authorization: ...`` and JSON string values of
     credential keys such as ``"access_token"``. Hosts, paths and other values are kept.
     """
-    return _PATTERN.sub(_masked, text)
+    parts: list[str] = []
+    pos = 0
+    for hit in _hits(text):
+        parts += (text[pos : hit.start], MASK)
+        pos = hit.end
+    return "".join(parts) + text[pos:] if parts else text
 
 
 def redact_url(url: str) -> str:
     """``url`` with its credentials (``tempauth``, ``c``, ``sig``, ``se``/``st``, ``access_token``,
     ``code``, ``token``, ``key``, JWT-shaped or bearer values, a password) replaced by
     ``REDACTED``; scheme, host, path and the other parameters are kept."""
-    return _PATTERN.sub(_masked, url)
+    return redact_text(url)
 
 
-def _secret_kind(match: re.Match[str]) -> str | None:
-    """The kind of secret a match is, or None when its value is already redacted or empty."""
-    for prefix, value, kind in _GROUPS:
-        if match.group(prefix) is None:
-            continue
-        rest = match.group(value).strip("\"' ")
-        if rest.upper().startswith(MASK):
-            rest = rest[len(MASK) :]
-        if not any(ch.isalnum() for ch in rest):
-            return None
-        name = match.group("pname") or match.group("jname")
-        return kind or name.lower()
-    return "jwt"
+def _unredacted(value: str) -> bool:
+    """Whether a secret's value still holds something (not empty, not just ``REDACTED``)."""
+    rest = value.strip("\"' ")
+    if rest.upper().startswith(MASK):
+        rest = rest[len(MASK) :]
+    return any(ch.isalnum() for ch in rest)
 
 
 def find_secrets(text: str) -> list[str]:
     """The kinds of unredacted secrets in ``text`` (``"tempauth"``, ``"sig"``, ``"jwt"``,
     ``"bearer"``, ...), sorted and unique; empty when the text is clean."""
-    kinds = {_secret_kind(match) for match in _PATTERN.finditer(text)}
-    return sorted(kind for kind in kinds if kind is not None)
+    return sorted({hit.kind for hit in _hits(text) if _unredacted(text[hit.start : hit.end])})
