@@ -113,6 +113,8 @@ def _remove_temporaries(folder: Path, stale_after_s: float) -> int:
 
 def _compact_folder(folder: Path, kind: Kind, target_rows: int) -> None:
     """Merge groups of consecutive small files in ``folder`` until nothing is left to merge."""
+    if not folder.is_dir():
+        return
     _remove_replaced(folder, kind)
     for _ in range(_MAX_PASSES):
         groups = [g for g in _groups(_live(folder, kind), target_rows) if len(g) > 1]
@@ -126,10 +128,11 @@ def _remove_replaced(folder: Path, kind: Kind) -> None:
     """Delete files a visible output already replaces (left by a compaction that died)."""
     footers = _files.check_footers(_files.data_files(folder), kind, "raise")
     live = {f.path for f in _files.live_footers(footers)}
-    for footer in footers:
-        if footer.path not in live:
-            footer.path.unlink(missing_ok=True)
-    _files.fsync_dir(folder)
+    replaced = [f.path for f in footers if f.path not in live]
+    for path in replaced:
+        path.unlink(missing_ok=True)
+    if replaced:
+        _files.fsync_dir(folder)
 
 
 def _groups(footers: list[Footer], target_rows: int) -> list[list[Footer]]:

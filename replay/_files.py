@@ -22,6 +22,8 @@ from replay.errors import DatasetError, DatasetNotFoundError, SchemaVersionError
 from replay.schema import JOBS, METADATA_KEY, OBSERVATIONS, SCHEMA_VERSION
 
 __all__ = [
+    "DICTIONARY_COLUMNS",
+    "FILESYSTEM",
     "FORMAT",
     "JOBS_DIR",
     "OBSERVATIONS_DIR",
@@ -52,11 +54,15 @@ _LAYOUT = (
     "a recording folder holds observations/date=YYYY-MM-DD/part-*.parquet and jobs/part-*.parquet "
     "(made by 'replay record', 'replay simulate' or 'replay import' with --out)"
 )
-#: job_id and status are read as Arrow dictionaries, which become pandas categoricals cheaply.
+#: Low-cardinality string columns are read as Arrow dictionaries: job_id and status become
+#: pandas categoricals cheaply, and the others are sorted as small integer codes, then decoded.
+DICTIONARY_COLUMNS = ("job_id", "status", "source", "operation", "error_code", "error_message")
 FORMAT = ds.ParquetFileFormat(
-    read_options=ds.ParquetReadOptions(dictionary_columns={"job_id", "status"})
+    read_options=ds.ParquetReadOptions(dictionary_columns=set(DICTIONARY_COLUMNS))
 )
-_FS = pa.fs.LocalFileSystem()
+_PLAIN = ds.ParquetFileFormat()
+FILESYSTEM = pa.fs.LocalFileSystem()
+_FS = FILESYSTEM  # the old name, still used by replay.distributed
 
 Kind = Literal["observations", "jobs"]
 BadFile = Literal["raise", "skip"]
@@ -201,12 +207,29 @@ def fsync_dir(folder: Path) -> None:
 
 @dataclass(frozen=True, eq=False)
 class Footer:
-    """What the footer of one data file says, with a fragment ready to scan (footer cached)."""
+    """What the footer of one data file says, with fragments whose footer is already read.
+
+    ``fragment`` reads the dictionary columns as dictionaries (fast scans); ``plain`` reads them
+    as strings, which pyarrow needs to prune row groups by their statistics.
+    """
 
     path: Path
     num_rows: int
     replaces: tuple[str, ...]
     fragment: ds.ParquetFileFragment
+    plain: ds.ParquetFileFragment
+
+    def row_groups(self, expr: ds.Expression, schema: pa.Schema) -> list[int]:
+        """Ids of the row groups whose statistics allow rows matching ``expr``."""
+        return [
+            part.row_groups[0].id for part in self.plain.split_by_row_group(expr, schema=schema)
+        ]
+
+    def subset(self, row_groups: list[int]) -> ds.ParquetFileFragment:
+        """A fast-scanning fragment of just ``row_groups``."""
+        if len(row_groups) == self.fragment.num_row_groups:
+            return self.fragment
+        return FORMAT.make_fragment(str(self.path), filesystem=FILESYSTEM, row_groups=row_groups)
 
 
 # (path, size, mtime_ns, kind) -> Footer. Data files never change once renamed into place, so
@@ -255,9 +278,11 @@ def _footer(path: Path, kind: Kind) -> Footer:
 
 
 def _read_footer(path: Path, kind: Kind) -> Footer:
-    fragment = FORMAT.make_fragment(str(path), filesystem=_FS)
+    fragment = FORMAT.make_fragment(str(path), filesystem=FILESYSTEM)
+    plain = _PLAIN.make_fragment(str(path), filesystem=FILESYSTEM)
     try:
         fragment.ensure_complete_metadata()
+        plain.ensure_complete_metadata()
     except FileNotFoundError:
         raise
     except (pa.ArrowException, OSError) as err:
@@ -270,7 +295,7 @@ def _read_footer(path: Path, kind: Kind) -> Footer:
     _check_version(path, meta.get(METADATA_KEY), fragment.physical_schema)
     _check_columns(path, fragment.physical_schema, OBSERVATIONS if kind == "observations" else JOBS)
     replaces = tuple(json.loads(meta[REPLACES_KEY])) if REPLACES_KEY in meta else ()
-    return Footer(path, fragment.metadata.num_rows, replaces, fragment)
+    return Footer(path, fragment.metadata.num_rows, replaces, fragment, plain)
 
 
 def _check_version(path: Path, raw: bytes | None, schema: pa.Schema) -> None:

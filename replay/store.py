@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,10 +27,12 @@ _Scan = Callable[[], pa.Table]
 
 __all__ = [
     "CompactResult",
+    "ReadPlan",
     "ReplayWarning",
     "compact",
     "dataset_files",
     "next_seq",
+    "plan_read",
     "read",
     "read_jobs",
     "write_jobs",
@@ -42,7 +45,9 @@ _CATEGORICAL = ("job_id", "status")
 #: The dataset schema a scan produces: job_id and status as dictionaries (pandas categoricals).
 _READ_SCHEMA = pa.schema(
     [
-        pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if f.name in _CATEGORICAL else f
+        pa.field(f.name, pa.dictionary(pa.int32(), f.type))
+        if f.name in _files.DICTIONARY_COLUMNS
+        else f
         for f in OBSERVATIONS
     ]
 )
@@ -93,6 +98,7 @@ def _split_by_day(table: pa.Table) -> list[tuple[dt.date, pa.Table]]:
 
 
 _EPOCH = dt.date(1970, 1, 1)
+_EPOCH_TS = pd.Timestamp(0, tz="UTC")
 
 
 def _sorted(table: pa.Table) -> pa.Table:
@@ -121,12 +127,7 @@ def read(
     mode = _bad_file_mode(on_bad_file)
     names = _columns(columns)
     lo, hi = _bound(since, "since"), _bound(until, "until")
-    wanted = (
-        None
-        if jobs is None
-        else sorted({str(j) for j in ([jobs] if isinstance(jobs, str) else jobs)})
-    )
-    expr = _filter(wanted, lo, hi)
+    expr = _filter(_job_list(jobs), lo, hi)
     return _frame(_retrying(lambda: _scan(_observation_footers(base, lo, hi, mode), names, expr)))
 
 
@@ -170,7 +171,7 @@ def _bound(value: dt.datetime | dt.date | str | None, name: str) -> int | None:
             key=name,
         ) from None
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return int(stamp.as_unit("us").value)
+    return int((stamp - _EPOCH_TS) // pd.Timedelta(microseconds=1))
 
 
 def _filter(jobs: list[str] | None, lo: int | None, hi: int | None) -> ds.Expression | None:
@@ -214,9 +215,58 @@ def _retrying(scan: _Scan) -> pa.Table:
 
 
 def _scan(footers: list[Footer], names: list[str], expr: ds.Expression | None) -> pa.Table:
-    fragments = [f.fragment for f in footers]
-    dataset = ds.FileSystemDataset(fragments, _READ_SCHEMA, _files.FORMAT, _files._FS)
+    """Read ``names`` of the rows matching ``expr``, opening only row groups that may match."""
+    fragments = [f.fragment for f in footers] if expr is None else _pruned(footers, expr)
+    dataset = ds.FileSystemDataset(fragments, _READ_SCHEMA, _files.FORMAT, _files.FILESYSTEM)
     return dataset.to_table(columns=names, filter=expr)
+
+
+def _pruned(footers: list[Footer], expr: ds.Expression) -> list[ds.ParquetFileFragment]:
+    """Fragments of just the row groups whose statistics allow rows matching ``expr``."""
+    kept = [(f, f.row_groups(expr, OBSERVATIONS)) for f in footers]
+    return [f.subset(groups) for f, groups in kept if groups]
+
+
+@dataclass(frozen=True)
+class ReadPlan:
+    """What ``read`` opens for a query: files and row groups, out of those the dataset has."""
+
+    files: int
+    files_read: int
+    row_groups: int
+    row_groups_read: int
+
+
+def plan_read(
+    root: str | Path,
+    jobs: Iterable[str] | None = None,
+    since: dt.datetime | dt.date | str | None = None,
+    until: dt.datetime | dt.date | str | None = None,
+) -> ReadPlan:
+    """Count the files and row groups ``read`` opens for these filters (partition pruning, then
+    row-group statistics), out of all of them."""
+    base = _files.recording_root(root)
+    lo, hi = _bound(since, "since"), _bound(until, "until")
+    expr = _filter(_job_list(jobs), lo, hi)
+    every = _observation_footers(base, None, None, "raise")
+    chosen = _observation_footers(base, lo, hi, "raise")
+    groups = [
+        len(f.row_groups(expr, OBSERVATIONS)) if expr is not None else f.fragment.num_row_groups
+        for f in chosen
+    ]
+    return ReadPlan(
+        files=len(every),
+        files_read=sum(1 for g in groups if g),
+        row_groups=sum(f.fragment.num_row_groups for f in every),
+        row_groups_read=sum(groups),
+    )
+
+
+def _job_list(jobs: Iterable[str] | None) -> list[str] | None:
+    """The wanted job ids, sorted and unique (a single string is one job id)."""
+    if jobs is None:
+        return None
+    return sorted({str(j) for j in ([jobs] if isinstance(jobs, str) else jobs)})
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
@@ -235,6 +285,8 @@ def _frame(table: pa.Table) -> pd.DataFrame:
             )
         else:
             column = table[name] if order is None else table[name].take(order)
+            if pa.types.is_dictionary(column.type):
+                column = column.cast(column.type.value_type)
             columns[name] = _series(name, column)
     return pd.DataFrame(columns, copy=False)
 
