@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -509,3 +510,37 @@ def test_small_files_are_merged_while_recording(
     files_while_running = asyncio.run(main())
     assert files_while_running < 10  # ~20 flushes happened
     assert len(store.read(tmp_path)) == len(server.requests(url))
+
+
+@pytest.mark.parametrize(
+    ("dialect",), [("legacy",), ("graph",), ("sharepoint-v21",), ("consumer",)]
+)
+def test_every_simulated_scenario_is_recorded_as_served_with_its_outcome(
+    serve: Serve, tmp_path: Path, dialect: str
+) -> None:
+    from replay.scenarios import SCENARIOS
+    from replay.simulate import simulate
+
+    names = [name for name, scenario in SCENARIOS.items() if scenario.over_http]
+    fleet = simulate(len(names), seed=3, scenarios=names, dialects=[dialect])
+    server = serve(mode="step")
+    specs = [
+        UrlSpec(server.add(t), labels=dict(t.labels), job_id=t.job_id) for t in fleet.timelines()
+    ]
+    summary = run_record(
+        specs, tmp_path, deadline=2.0, max_interval=0.02, max_retry_after=0.05, concurrency=32
+    )
+    recorded = store.read(tmp_path)
+    truth = fleet.observations()
+    expected = fleet.jobs.set_index("job_id")["outcome"]
+    jobs = store.read_jobs(tmp_path).set_index("job_id")
+    assert sum(summary.outcomes.values()) == len(names)
+    for job_id, rows in recorded.groupby("job_id", observed=True):
+        served = truth[truth["job_id"] == job_id]
+        scenario = json.loads(jobs.loc[job_id, "labels"])["scenario"]
+        n = min(len(rows), len(served))
+        assert statuses(rows)[:n] == statuses(served)[:n], scenario
+        assert rows["http_status"].tolist()[:n] == served["http_status"].tolist()[:n], scenario
+        assert jobs.loc[job_id, "outcome"] == expected[job_id], scenario
+        if expected[job_id] not in ("timed_out", "protocol_error"):
+            assert len(rows) == len(served), scenario  # stopped exactly at the end
