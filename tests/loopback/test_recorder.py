@@ -19,6 +19,7 @@ import pytest
 
 from replay import store
 from replay.recorder import Recorder, UrlSpec, record
+from replay.scan import scan
 from replay.server import MonitorServer
 from replay.timeline import Response, Timeline
 
@@ -379,6 +380,9 @@ def test_fake_credentials_appear_in_no_written_byte(
     assert secrets
     for secret in secrets:
         assert secret.encode() not in written
+    result = scan(tmp_path)  # the project's own scanner: no secret of any known shape
+    assert result.clean, [str(f) for f in result.findings]
+    assert result.values > 0
 
 
 def test_exiting_without_wait_abandons_running_jobs(

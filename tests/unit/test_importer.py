@@ -12,6 +12,7 @@ from replay import store
 from replay.cli import main
 from replay.errors import DatasetNotFoundError, PayloadError
 from replay.importer import import_files, parse_line
+from replay.scan import scan
 
 DATA = Path(__file__).parent.parent / "data" / "imports"
 FAKE_SECRETS = (b"FAKEtempauthSECRET", b"FAKEcSECRETqueue")
@@ -77,6 +78,7 @@ def test_credentials_in_urls_never_reach_disk(tmp_path: Path) -> None:
     assert written  # something was written
     for secret in FAKE_SECRETS:
         assert secret not in written
+    assert scan(tmp_path).clean
 
 
 def test_bad_lines_are_reported_with_line_numbers_and_good_ones_kept(tmp_path: Path) -> None:
