@@ -56,12 +56,15 @@ def compact(
         raise DatasetError(f"target_rows={target_rows} must be at least 1")
     base = _files.recording_root(root)
     with _lock(base):
-        folders = [(f, "observations") for _, f in _files.partition_dirs(base, _raise)]
+        folders: list[tuple[Path, Kind]] = [
+            (f, "observations") for _, f in _files.partition_dirs(base, _raise)
+        ]
         folders.append((base / JOBS_DIR, "jobs"))
         before = _census(folders)
-        removed = sum(_remove_temporaries(f, stale_after_s) for f, _ in folders)
+        staging = [base / _files.STAGING_DIR, *(f for f, _ in folders)]
+        removed = sum(_remove_temporaries(f, stale_after_s) for f in staging)
         for folder, kind in folders:
-            _compact_folder(folder, kind, target_rows)  # type: ignore[arg-type]
+            _compact_folder(base, folder, kind, target_rows)
         after = _census(folders)
     return CompactResult(before[0], after[0], before[1], before[2], after[2], removed)
 
@@ -89,11 +92,11 @@ def _lock(base: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _census(folders: list[tuple[Path, str]]) -> tuple[int, int, int]:
+def _census(folders: list[tuple[Path, Kind]]) -> tuple[int, int, int]:
     """(live files, observation rows, job rows) over ``folders``."""
     files = obs = jobs = 0
     for folder, kind in folders:
-        footers = _live(folder, kind)  # type: ignore[arg-type]
+        footers = _live(folder, kind)
         files += len(footers)
         rows = sum(f.num_rows for f in footers)
         obs, jobs = (obs + rows, jobs) if kind == "observations" else (obs, jobs + rows)
@@ -111,7 +114,7 @@ def _remove_temporaries(folder: Path, stale_after_s: float) -> int:
     return len(stale)
 
 
-def _compact_folder(folder: Path, kind: Kind, target_rows: int) -> None:
+def _compact_folder(base: Path, folder: Path, kind: Kind, target_rows: int) -> None:
     """Merge groups of consecutive small files in ``folder`` until nothing is left to merge."""
     if not folder.is_dir():
         return
@@ -119,7 +122,7 @@ def _compact_folder(folder: Path, kind: Kind, target_rows: int) -> None:
     for _ in range(_MAX_PASSES):
         groups = [g for g in _groups(_live(folder, kind), target_rows) if len(g) > 1]
         for group in groups:
-            _merge(folder, kind, group)
+            _merge(base, folder, kind, group)
         if not groups:
             return
 
@@ -149,7 +152,7 @@ def _groups(footers: list[Footer], target_rows: int) -> list[list[Footer]]:
     return [*groups, current] if current else groups
 
 
-def _merge(folder: Path, kind: Kind, group: list[Footer]) -> None:
+def _merge(base: Path, folder: Path, kind: Kind, group: list[Footer]) -> None:
     """Write the rows of ``group`` as one output named to sort with its last source, then delete
     the sources."""
     tables = [f.fragment.to_table() for f in group]
@@ -163,7 +166,7 @@ def _merge(folder: Path, kind: Kind, group: list[Footer]) -> None:
     names = [f.path.name for f in group]
     meta = {**(table.schema.metadata or {}), REPLACES_KEY: json.dumps(names).encode()}
     output = f"{names[-1].split('.')[0]}.c{secrets.token_hex(4)}.parquet"
-    _files.write_atomic(table.replace_schema_metadata(meta), folder, output)
+    _files.write_atomic(table.replace_schema_metadata(meta), base, folder, output)
     for footer in group:
         footer.path.unlink(missing_ok=True)
     _files.fsync_dir(folder)

@@ -28,6 +28,7 @@ __all__ = [
     "JOBS_DIR",
     "OBSERVATIONS_DIR",
     "REPLACES_KEY",
+    "STAGING_DIR",
     "BadFile",
     "Footer",
     "ReplayWarning",
@@ -45,6 +46,8 @@ __all__ = [
 
 OBSERVATIONS_DIR = "observations"
 JOBS_DIR = "jobs"
+#: Temporary files are written here, then renamed into observations/ or jobs/.
+STAGING_DIR = ".replay-tmp"
 #: Compaction outputs list the file names they replace (same folder) under this metadata key.
 REPLACES_KEY = b"replay.replaces"
 #: Rows per Parquet row group: large enough for fast scans, small enough for row-group pruning.
@@ -152,16 +155,19 @@ def unique_name() -> str:
     return f"part-{now:%Y%m%dT%H%M%S%f}-{os.getpid()}-{secrets.token_hex(4)}.parquet"
 
 
-def write_atomic(table: pa.Table, folder: Path, name: str | None = None) -> Path:
-    """Write ``table`` as ``folder/name`` so that no reader ever sees a partial file.
+def write_atomic(table: pa.Table, root: Path, folder: Path, name: str | None = None) -> Path:
+    """Write ``table`` as ``folder/name`` (``folder`` inside recording ``root``) so that no reader
+    ever sees a partial file.
 
-    The data goes to a hidden temporary file in the same folder (pyarrow, pandas, Spark skip
-    names starting with "."; DuckDB and Polars globs of ``*.parquet`` skip the ``.tmp`` suffix),
-    is flushed and fsynced, then renamed into place; the folder is fsynced after the rename.
+    The data goes to a temporary file in ``root``/.replay-tmp/, outside every folder a reader
+    lists (so pandas, pyarrow, DuckDB, Polars, Spark and dask never meet it, even while a write
+    runs or after a writer died), is fsynced, then renamed into place (one atomic rename on the
+    same file system) and the folder is fsynced. Where ``folder`` is on another file system than
+    ``root``, the temporary file is a hidden ``.part-*.tmp`` in ``folder`` itself.
     """
     _make_dirs(folder)
     final = folder / (name or unique_name())
-    temp = folder / f".{final.name}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
+    temp = _staging(root, folder) / f".{final.name}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
     try:
         pq.write_table(
             table,
@@ -177,6 +183,13 @@ def write_atomic(table: pa.Table, folder: Path, name: str | None = None) -> Path
         raise
     fsync_dir(folder)
     return final
+
+
+def _staging(root: Path, folder: Path) -> Path:
+    """Where temporary files for ``folder`` go: ``root``/.replay-tmp when on the same device."""
+    staging = root / STAGING_DIR
+    _make_dirs(staging)
+    return staging if staging.stat().st_dev == folder.stat().st_dev else folder
 
 
 def _make_dirs(folder: Path) -> None:

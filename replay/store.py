@@ -67,16 +67,19 @@ def write_observations(
     an empty frame writes nothing.
     """
     table = observations_table(frame, source=source)
-    folder = Path(root) / OBSERVATIONS_DIR
+    base = Path(root)
     return [
-        _files.write_atomic(_sorted(part), folder / _files.partition_name(day))
+        _files.write_atomic(
+            _sorted(part), base, base / OBSERVATIONS_DIR / _files.partition_name(day)
+        )
         for day, part in _split_by_day(table)
     ]
 
 
 def write_jobs(root: str | Path, frame: pd.DataFrame | pa.Table) -> Path:
     """Append job rows to ``root``/jobs/ as one new file; return it (latest rows win on read)."""
-    return _files.write_atomic(jobs_table(frame), Path(root) / JOBS_DIR)
+    base = Path(root)
+    return _files.write_atomic(jobs_table(frame), base, base / JOBS_DIR)
 
 
 def _split_by_day(table: pa.Table) -> list[tuple[dt.date, pa.Table]]:
