@@ -131,7 +131,9 @@ def read(
     names = _columns(columns)
     lo, hi = _bound(since, "since"), _bound(until, "until")
     expr = _filter(_job_list(jobs), lo, hi)
-    return _frame(_retrying(lambda: _scan(_observation_footers(base, lo, hi, mode), names, expr)))
+    return _frame(
+        _retrying(lambda: _scan(_observation_footers(base, lo, hi, mode), names, expr, mode))
+    )
 
 
 def _bad_file_mode(value: str) -> BadFile:
@@ -217,11 +219,55 @@ def _retrying(scan: _Scan) -> pa.Table:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _scan(footers: list[Footer], names: list[str], expr: ds.Expression | None) -> pa.Table:
-    """Read ``names`` of the rows matching ``expr``, opening only row groups that may match."""
+def _scan(
+    footers: list[Footer], names: list[str], expr: ds.Expression | None, mode: BadFile = "raise"
+) -> pa.Table:
+    """Read ``names`` of the rows matching ``expr``, opening only row groups that may match.
+
+    A file whose footer is sound but whose data is not fails the scan: it is then found, named,
+    and raised as DatasetError (or skipped with a warning in skip mode).
+    """
     fragments = [f.fragment for f in footers] if expr is None else _pruned(footers, expr)
-    dataset = ds.FileSystemDataset(fragments, _READ_SCHEMA, _files.FORMAT, _files.FILESYSTEM)
-    return dataset.to_table(columns=names, filter=expr)
+    try:
+        return _dataset(fragments).to_table(columns=names, filter=expr)
+    except FileNotFoundError:
+        raise
+    except (pa.ArrowException, OSError):
+        good = _readable(fragments, names, expr, mode)
+    return _dataset(good).to_table(columns=names, filter=expr)
+
+
+def _dataset(fragments: list[ds.ParquetFileFragment]) -> ds.FileSystemDataset:
+    return ds.FileSystemDataset(fragments, _READ_SCHEMA, _files.FORMAT, _files.FILESYSTEM)
+
+
+def _readable(
+    fragments: list[ds.ParquetFileFragment],
+    names: list[str],
+    expr: ds.Expression | None,
+    mode: BadFile,
+) -> list[ds.ParquetFileFragment]:
+    """The fragments that scan cleanly one by one; raise DatasetError for the first that does not
+    (in skip mode: warn and leave it out)."""
+    good = []
+    for fragment in fragments:
+        try:
+            _dataset([fragment]).to_table(columns=names, filter=expr)
+        except FileNotFoundError:
+            raise
+        except (pa.ArrowException, OSError) as err:
+            _files.skip_or_raise(
+                DatasetError(
+                    f"{fragment.path} has a sound footer but its data cannot be read ({err}): "
+                    f"the file is damaged; move it out of the recording folder, or read with "
+                    f"on_bad_file='skip'",
+                    path=fragment.path,
+                ),
+                mode,
+            )
+        else:
+            good.append(fragment)
+    return good
 
 
 def _pruned(footers: list[Footer], expr: ds.Expression) -> list[ds.ParquetFileFragment]:
