@@ -54,7 +54,7 @@ _SECRET_KEYS = (
     "authorization",
 )
 
-# Matching runs case-sensitively on an ASCII-lowered copy of the text (same length, so spans
+# Matching runs case-sensitively on a lower-cased copy of the text (same length, so spans
 # carry over): Python's re is several times slower with IGNORECASE or with a look-behind at the
 # start of each alternative, so the boundary before a name is checked in code instead.
 # A value runs to the next ``&``, whitespace, quote or angle bracket; a backslash ends it only
