@@ -2,20 +2,67 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import math
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from replay import store
-from replay.errors import RecorderError
+from replay.errors import DatasetNotFoundError, RecorderError, UsageError
 from replay.schema import JOBS, OBSERVATIONS, jobs_table, observations_table
 
-__all__ = ["JobRow", "ObservationBuffer", "WriteBuffer", "job_rows", "jobs_arrow", "labels_json"]
+__all__ = [
+    "JobRow",
+    "ObservationBuffer",
+    "WriteBuffer",
+    "dataset_state",
+    "job_rows",
+    "jobs_arrow",
+    "labels_json",
+    "micros",
+    "now_us",
+]
+
+
+def now_us() -> int:
+    """Now, in microseconds since the epoch (UTC)."""
+    return time.time_ns() // 1000
+
+
+def micros(ts: datetime | float | None) -> int:
+    """``ts`` (an aware datetime, epoch seconds, or None for now) in epoch microseconds."""
+    if ts is None:
+        return now_us()
+    if isinstance(ts, datetime):
+        if ts.tzinfo is None:
+            raise UsageError(
+                f"ts {ts.isoformat()!r} has no time zone; pass an aware datetime, "
+                "e.g. datetime.now(timezone.utc)"
+            )
+        return int(ts.timestamp() * 1_000_000)
+    if isinstance(ts, int | float) and not isinstance(ts, bool) and math.isfinite(ts):
+        return int(ts * 1_000_000)
+    raise UsageError(f"ts must be an aware datetime or epoch seconds, got {ts!r}")
+
+
+def dataset_state(root: Path) -> tuple[dict[str, int], dict[str, JobRow]]:
+    """What a run continuing the recording at ``root`` starts from: the next ``seq`` of each
+    job and the job rows written so far (both empty for a new folder)."""
+    try:
+        seq = dict(store.next_seq(root))
+        known = job_rows(jobs_table(store.read_jobs(root)))
+    except DatasetNotFoundError:
+        return {}, {}
+    return seq, {row.job_id: row for row in known}
 
 
 def labels_json(labels: Mapping[str, str] | None) -> str:
@@ -134,6 +181,32 @@ class WriteBuffer:
     def flush(self) -> None:
         """Write everything waiting, now, on this thread."""
         self.write(*self.take())
+
+    def open(self) -> tuple[dict[str, int], dict[str, JobRow]]:
+        """Create the output folder if needed; return :func:`dataset_state` of it."""
+        if self.root.exists() and not self.root.is_dir():
+            raise RecorderError(
+                f"output {self.root} is a file; give a folder for the recording",
+                path=str(self.root),
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+        return dataset_state(self.root)
+
+    async def flush_every(
+        self, interval: float, stopping: asyncio.Event, compact_every: float
+    ) -> None:
+        """Write what is waiting every ``interval`` seconds (in a worker thread) and merge the
+        small files every ``compact_every`` seconds, until ``stopping`` is set."""
+        last_compaction = time.monotonic()
+        while not stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval)
+            if stopping.is_set():
+                return
+            await asyncio.to_thread(self.write, *self.take())
+            if time.monotonic() - last_compaction >= compact_every:
+                last_compaction = time.monotonic()
+                await asyncio.to_thread(self.compact)
 
     def compact(self) -> None:
         """Merge the small files written so far (one flush each) into few; readers undisturbed."""

@@ -17,10 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from replay import payload, store
-from replay._buffer import JobRow, ObservationBuffer, job_rows, jobs_arrow
+from replay._buffer import JobRow, ObservationBuffer, dataset_state, jobs_arrow
 from replay._urls import without_userinfo
 from replay.errors import DatasetNotFoundError, PayloadError, UsageError
-from replay.schema import jobs_table
 
 __all__ = ["BadLine", "ImportSummary", "import_files", "parse_line"]
 
@@ -218,16 +217,17 @@ def import_files(
             bad_lines=tuple(bad),
         )
     root = Path(out)
-    table = _observations(parsed, root)
+    next_seq, known = dataset_state(root)
+    table = _observations(parsed, next_seq)
     if table is not None:
         store.write_observations(root, table)
-        store.write_jobs(root, _jobs(table, parsed, root))
+        store.write_jobs(root, _jobs(table, parsed, known))
     rows = 0 if table is None else table.num_rows
     jobs = 0 if table is None else len(pc.unique(table.column("job_id")))
     return ImportSummary(root, len(files), rows, jobs, tuple(bad))
 
 
-def _observations(parsed: list[_Parsed], root: Path) -> pa.Table | None:
+def _observations(parsed: list[_Parsed], next_seq: Mapping[str, int]) -> pa.Table | None:
     if not parsed:
         return None
     buffer = ObservationBuffer()
@@ -235,15 +235,8 @@ def _observations(parsed: list[_Parsed], root: Path) -> pa.Table | None:
         buffer.append({**row.fields, "job_id": row.job_id, "ts": row.ts_us, "source": "import"})
     table = buffer.take()
     assert table is not None
-    seq = _seq(table.column("job_id"), _next_seq(root))
+    seq = _seq(table.column("job_id"), next_seq)
     return table.set_column(table.schema.get_field_index("seq"), "seq", seq)
-
-
-def _next_seq(root: Path) -> Mapping[str, int]:
-    try:
-        return store.next_seq(root)
-    except DatasetNotFoundError:
-        return {}
 
 
 def _seq(job_ids: pa.ChunkedArray, start: Mapping[str, int]) -> pa.Array:
@@ -260,12 +253,11 @@ def _seq(job_ids: pa.ChunkedArray, start: Mapping[str, int]) -> pa.Array:
     return pa.array(count + offsets[indices], type=pa.int32())
 
 
-def _jobs(table: pa.Table, parsed: list[_Parsed], root: Path) -> pa.Table:
+def _jobs(table: pa.Table, parsed: list[_Parsed], known: Mapping[str, JobRow]) -> pa.Table:
     """One jobs row per imported job: first/last seen, url; merged with what the dataset knew."""
     micros = pa.table({"job_id": table["job_id"], "ts": table["ts"].cast(pa.int64())})
     spans = micros.group_by("job_id").aggregate([("ts", "min"), ("ts", "max")])
     urls = {row.job_id: row.url for row in parsed if row.url is not None}
-    known = _known(root)
     rows = []
     for job_id, first, last in zip(
         spans["job_id"].to_pylist(),
@@ -278,11 +270,3 @@ def _jobs(table: pa.Table, parsed: list[_Parsed], root: Path) -> pa.Table:
         row.last_seen = max(last, row.last_seen or last)
         rows.append(row)
     return jobs_arrow(rows)
-
-
-def _known(root: Path) -> dict[str, JobRow]:
-    try:
-        frame = store.read_jobs(root)
-    except DatasetNotFoundError:
-        return {}
-    return {row.job_id: row for row in job_rows(jobs_table(frame))}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import random
 import time
@@ -17,15 +16,14 @@ from typing import Any
 
 import httpx
 
-from replay import payload, store
-from replay._buffer import JobRow, WriteBuffer, job_rows, labels_json
+from replay import payload
+from replay._buffer import JobRow, WriteBuffer, labels_json, micros, now_us
 from replay._http import Lanes
 from replay._progress import FAILED_OUTCOMES, RECORD_FAILURES, Progress, RecordSummary
 from replay._schedule import JobSchedule, SchedulePolicy, TokenBucket
 from replay._urls import UrlSpec, check_url, url_spec, without_userinfo
 from replay._verdict import JobState, Verdict, stop_outcome
-from replay.errors import DatasetNotFoundError, RecorderError, UsageError
-from replay.schema import jobs_table
+from replay.errors import RecorderError, UsageError
 
 __all__ = [
     "RECORD_FAILURES",
@@ -39,25 +37,6 @@ __all__ = [
 
 #: Ended jobs with this outcome are followed again when the same recording is resumed.
 _RESUMABLE = "abandoned"
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
-
-
-def _ts_us(ts: datetime | float | None) -> int:
-    if ts is None:
-        return _now_us()
-    if isinstance(ts, datetime):
-        if ts.tzinfo is None:
-            raise UsageError(
-                f"ts {ts.isoformat()!r} has no time zone; pass an aware datetime, "
-                "e.g. datetime.now(timezone.utc)"
-            )
-        return int(ts.timestamp() * 1_000_000)
-    if isinstance(ts, int | float) and not isinstance(ts, bool) and math.isfinite(ts):
-        return int(ts * 1_000_000)
-    raise UsageError(f"ts must be an aware datetime or epoch seconds, got {ts!r}")
 
 
 @dataclass(slots=True, eq=False)
@@ -141,7 +120,6 @@ class Recorder:
         self._transport_errors = 0
         self._started = time.monotonic()
         self._last_flush = time.monotonic()
-        self._last_compaction = time.monotonic()
         self._lanes: Lanes | None = None
         self._stopping: asyncio.Event | None = None
         self._flusher: asyncio.Task[None] | None = None
@@ -207,18 +185,8 @@ class Recorder:
         self._buffer.compact()
 
     def _open_dataset(self) -> None:
-        if self._seq is not None:
-            return
-        if self.out.exists() and not self.out.is_dir():
-            raise RecorderError(
-                f"output {self.out} is a file; give a folder for the recording", path=str(self.out)
-            )
-        self.out.mkdir(parents=True, exist_ok=True)
-        try:
-            self._seq = dict(store.next_seq(self.out))
-        except DatasetNotFoundError:
-            self._seq = {}
-        self._known = _known_jobs(self.out)
+        if self._seq is None:
+            self._seq, self._known = self._buffer.open()
 
     # -- following jobs ----------------------------------------------------------------------
 
@@ -253,7 +221,7 @@ class Recorder:
     def _new_job(
         self, job_id: str, url: str | None, labels: Mapping[str, str] | None, size: int | None
     ) -> _Job:
-        now = _now_us()
+        now = now_us()
         row = self._known.get(job_id) or JobRow(job_id, first_seen=now)
         # read_jobs keeps the row with the latest last_seen: this run's rows must win.
         row.last_seen = max(row.last_seen or now, now)
@@ -318,7 +286,7 @@ class Recorder:
             self._transport_errors += 1
             return Verdict(job.state.miss(), False, None)
         self._polls += 1
-        received = _now_us()
+        received = now_us()
         fields = payload.normalize(
             fetched.body,
             http_status=fetched.status,
@@ -347,7 +315,7 @@ class Recorder:
 
     def _end(self, job: _Job, outcome: str) -> None:
         job.row.outcome = outcome
-        job.row.last_seen = job.row.last_seen or _now_us()
+        job.row.last_seen = job.row.last_seen or now_us()
         self._ended[outcome] += 1
         self._buffer.touch(job.row)
 
@@ -370,7 +338,7 @@ class Recorder:
         if self._closed:
             raise RecorderError("this recorder is closed; open a new Recorder(DIR) to go on")
         self._open_dataset()
-        received = _ts_us(ts)
+        received = micros(ts)
         job = self._jobs.get(job_id) or self._new_job(job_id, None, None, None)
         fields = payload.normalize(
             body,
@@ -389,21 +357,15 @@ class Recorder:
 
     async def _flush_every_interval(self) -> None:
         assert self._stopping is not None
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._flush_interval)
-            if self._stopping.is_set():
-                return
-            try:
-                await asyncio.to_thread(self._buffer.write, *self._buffer.take())
-                if time.monotonic() - self._last_compaction >= self._compact_every:
-                    self._last_compaction = time.monotonic()
-                    await asyncio.to_thread(self._buffer.compact)
-            except BaseException:
-                for job in self._jobs.values():
-                    if job.task is not None:
-                        job.task.cancel()
-                raise
+        try:
+            await self._buffer.flush_every(
+                self._flush_interval, self._stopping, self._compact_every
+            )
+        except BaseException:
+            for job in self._jobs.values():
+                if job.task is not None:
+                    job.task.cancel()
+            raise
 
     def progress(self) -> Progress:
         """Jobs active, completed, failed and otherwise ended so far, and polls sent."""
@@ -436,15 +398,6 @@ class Recorder:
 def _check_count(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(f"{name} must be a whole number of at least 1, got {value!r}")
-
-
-def _known_jobs(root: Path) -> dict[str, JobRow]:
-    """The jobs an earlier run on ``root`` wrote, by id (empty for a new folder)."""
-    try:
-        frame = store.read_jobs(root)
-    except DatasetNotFoundError:
-        return {}
-    return {row.job_id: row for row in job_rows(jobs_table(frame))}
 
 
 async def record(
