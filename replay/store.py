@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,7 @@ _READ_SCHEMA = pa.schema(
 _READ_JOBS_SCHEMA = pa.schema(
     [pa.field("job_id", pa.dictionary(pa.int32(), pa.string())), *list(JOBS)[1:]]
 )
-_RETRIES = 5
+_RETRIES = 100
 
 
 def write_observations(
@@ -209,13 +210,15 @@ def _observation_footers(base: Path, lo: int | None, hi: int | None, mode: BadFi
 
 
 def _retrying(scan: _Scan) -> pa.Table:
-    """Run ``scan`` again when a file vanished under it (a concurrent compaction removed it)."""
+    """Run ``scan`` again when a file vanished under it: a concurrent compaction deleted it after
+    renaming its output into place, so listing again finds the rows there."""
     for attempt in range(_RETRIES):
         try:
             return scan()
         except FileNotFoundError as err:
             if isinstance(err, DatasetError) or attempt == _RETRIES - 1:
                 raise
+            time.sleep(min(0.05, 0.001 * attempt))  # let the compaction finish its deletions
     raise AssertionError("unreachable")  # pragma: no cover
 
 

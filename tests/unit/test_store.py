@@ -433,6 +433,23 @@ def test_a_reader_during_compaction_sees_every_row_exactly_once(
     assert_same_rows(store.read(tmp_path), before)
 
 
+def test_reads_racing_a_compaction_in_another_thread_always_see_every_row_once(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    before = many_small_files(tmp_path, n=40)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (store.compact(tmp_path), done.set()))
+    worker.start()
+    reads = 0
+    while not done.is_set() or reads == 0:
+        assert_same_rows(store.read(tmp_path), before)
+        reads += 1
+    worker.join()
+    assert len(store.dataset_files(tmp_path)) == 2
+
+
 def test_a_compaction_that_died_before_deleting_is_finished_by_the_next(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
