@@ -14,7 +14,17 @@ __all__ = ["COMMANDS", "ArgumentParser", "main"]
 
 #: Subcommand modules under ``replay.cli``, in the order ``--help`` lists them. Each module
 #: defines ``register(subparsers)`` which adds its parser with ``set_defaults(run=...)``.
-COMMANDS: tuple[str, ...] = ("simulate", "serve", "record", "import", "validate", "summary", "scan", "report")
+COMMANDS: tuple[str, ...] = (
+    "simulate",
+    "serve",
+    "record",
+    "import",
+    "validate",
+    "summary",
+    "scan",
+    "report",
+    "demo",
+)
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from replay.status import Policy
+    from replay._files import BadFile
 
 __all__ = ["add_dataset_arguments", "frame_records", "load_dataset", "print_table", "to_json"]
 
@@ -57,9 +58,9 @@ def load_dataset(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise UsageError("this command runs --engine dask through replay.distributed; see --help")
     from replay.store import read, read_jobs
 
-    on_bad = "skip" if args.skip_bad_files else "raise"
+    on_bad: BadFile = "skip" if args.skip_bad_files else "raise"
     obs = read(args.dir, on_bad_file=on_bad)
-    jobs = read_jobs(args.dir)
+    jobs = read_jobs(args.dir, on_bad_file=on_bad)
     return obs, jobs
 
 

@@ -32,7 +32,9 @@ def _read_lines(child: subprocess.Popen[str], n: int, timeout_s: float = 30.0) -
             left = deadline - time.monotonic()
             assert left > 0 and selector.select(left), f"only {len(lines)} of {n} URLs printed"
             line = child.stdout.readline()
-            assert line, f"serve exited early: {child.wait()} {child.stderr and child.stderr.read()}"
+            assert line, (
+                f"serve exited early: {child.wait()} {child.stderr and child.stderr.read()}"
+            )
             lines.append(line.rstrip("\n"))
     return lines
 
