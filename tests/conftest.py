@@ -1,47 +1,14 @@
-"""Shared test data: observation frames built in code."""
+"""Shared fixtures: observation frames built in code."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable
 
 import pandas as pd
-import pyarrow as pa
 import pytest
+from factories import T0, Row, obs_frame
 
-T0 = pd.Timestamp("2026-01-05T23:00:00Z")
-
-#: One row of a hand-written sequence: (seconds after T0, status, percentage, http status).
-Row = tuple[float, str | None, float | None, int | None]
-
-
-def obs_frame(jobs: Mapping[str, Sequence[Row]], *, source: str = "api") -> pd.DataFrame:
-    """An observations frame from hand-written sequences, one list of rows per job id."""
-    records: list[dict[str, Any]] = []
-    for job_id, rows in jobs.items():
-        for seq, (dt, status, pct, http) in enumerate(rows):
-            records.append(
-                {
-                    "job_id": job_id,
-                    "seq": seq,
-                    "ts": T0 + pd.Timedelta(seconds=dt),
-                    "status": status,
-                    "percentage_complete": pct,
-                    "http_status": http,
-                    "source": source,
-                }
-            )
-    frame = pd.DataFrame.from_records(
-        records,
-        columns=["job_id", "seq", "ts", "status", "percentage_complete", "http_status", "source"],
-    )
-    pct = pa.array(
-        [r["percentage_complete"] for r in records], type=pa.float64(), from_pandas=False
-    )
-    frame["percentage_complete"] = pd.Series(pd.arrays.ArrowExtensionArray(pct))
-    frame["seq"] = frame["seq"].astype("int32")
-    frame["http_status"] = frame["http_status"].astype("Int16")
-    return frame
+__all__ = ["T0", "Row", "obs_frame"]
 
 
 @pytest.fixture

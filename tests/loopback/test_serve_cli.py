@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,19 +25,20 @@ SERVE = [sys.executable, "-m", "replay", "serve"]
 def _read_lines(child: subprocess.Popen[str], n: int, timeout_s: float = 30.0) -> list[str]:
     """The first ``n`` stdout lines of ``child``, failing (not hanging) when they do not come."""
     assert child.stdout is not None
-    lines: list[str] = []
+    stdout = child.stdout
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+    got: list[str] = []
     deadline = time.monotonic() + timeout_s
-    with selectors.DefaultSelector() as selector:
-        selector.register(child.stdout, selectors.EVENT_READ)
-        while len(lines) < n:
-            left = deadline - time.monotonic()
-            assert left > 0 and selector.select(left), f"only {len(lines)} of {n} URLs printed"
-            line = child.stdout.readline()
-            assert line, (
-                f"serve exited early: {child.wait()} {child.stderr and child.stderr.read()}"
-            )
-            lines.append(line.rstrip("\n"))
-    return lines
+    while len(got) < n:
+        try:
+            got.append(lines.get(timeout=max(0.0, deadline - time.monotonic())).rstrip("\n"))
+        except queue.Empty:
+            code = child.poll()
+            raise AssertionError(
+                f"only {len(got)} of {n} URLs printed (exit code {code})"
+            ) from None
+    return got
 
 
 @pytest.fixture

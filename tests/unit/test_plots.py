@@ -8,7 +8,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
-from conftest import obs_frame
+from factories import obs_frame
 
 from replay.plots import failure_modes, progress_curves
 from replay.summary import outcome_counts, summarize

@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import obs_frame
+from factories import obs_frame
 
 from replay.report import render_report
 

@@ -6,7 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from conftest import obs_frame
+from factories import obs_frame
 
 from replay.widgets import Explorer
 
