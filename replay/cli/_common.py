@@ -12,8 +12,8 @@ from replay.errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from replay.status import Policy
     from replay._files import BadFile
+    from replay.status import Policy
 
 __all__ = ["add_dataset_arguments", "frame_records", "load_dataset", "print_table", "to_json"]
 
