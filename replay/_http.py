@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import ssl
-import sys
 import time
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -34,13 +32,6 @@ class Fetched(NamedTuple):
     latency_ms: float
 
 
-def _note_missing_sniffio() -> None:
-    """httpcore imports ``sniffio`` each time it makes a lock; when it is not installed every
-    failed import scans ``sys.path`` (a third of a poll's CPU). Record its absence once."""
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
 class Lanes:
     """At most ``concurrency`` GETs in flight, each on a lane of its own.
 
@@ -58,7 +49,6 @@ class Lanes:
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        _note_missing_sniffio()
         self._own = transport is None
         self._transports: list[httpx.AsyncBaseTransport] = [transport] if transport else []
         if transport is None:
