@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench notebook clean
+.PHONY: demo test lint bench notebook sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ bench: $(VENV)/.installed-dev
 
 notebook: $(VENV)/.installed-notebooks
 	$(BIN)/jupyter lab notebooks/
+
+sample: $(VENV)/.installed
+	$(BIN)/python data/make_sample.py
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
