@@ -1,0 +1,282 @@
+"""The ipywidgets explorer: filter jobs, pick one, see its progress, statuses and violations."""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from replay.widgets._index import Filters, JobIndex
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from replay.plots import ProgressCurves
+    from replay.status import Policy
+
+__all__ = ["Explorer", "Filters"]
+
+#: Jobs listed in the picker at most; the filters and the search narrow the rest.
+MAX_LISTED = 500
+#: Table rows shown at most per job (transitions, violations).
+MAX_ROWS = 200
+_WINDOW_STEPS = 100
+
+
+class Explorer:
+    """An app for JupyterLab over one recording: filters, a job picker, the job and the fleet.
+
+    Validation, the summary and the transitions are computed once here; a change of filter only
+    masks those frames and redraws. Every control is an attribute (``outcome``, ``label``,
+    ``label_values``, ``code``, ``window``, ``search``, ``picker``) and so is what is shown
+    (``job_ids``, ``selected``, ``fleet_curves``, ``job_curves``, the PNGs and HTML tables), so
+    code and tests can drive it: ``explorer.outcome.value = ("failed",)``.
+    """
+
+    def __init__(
+        self,
+        obs: pd.DataFrame,
+        *,
+        jobs: pd.DataFrame | None = None,
+        policy: Policy | str | None = None,
+    ) -> None:
+        import ipywidgets as w
+
+        self.index = JobIndex(obs, jobs=jobs, policy=policy)
+        self.job_ids: np.ndarray = self.index.ids
+        self.fleet_curves: ProgressCurves | None = None
+        self.job_curves: ProgressCurves | None = None
+        self.redraw_s = 0.0
+        self._quiet = False
+        self._shown: str | None = ""  # the job the job view draws ("" before the first draw)
+        self._build_controls(w)
+        self._build_views(w)
+        for control in (self.outcome, self.label_values, self.code, self.window, self.search):
+            control.observe(self._on_filter, names="value")
+        self.label.observe(self._on_label, names="value")
+        self.picker.observe(self._on_pick, names="value")
+        self._on_filter()
+
+    # -- what a notebook shows -------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """Show the app when the explorer is the value of a notebook cell."""
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The per-job summary (every job, unfiltered)."""
+        return self.index.summary
+
+    @property
+    def violations(self) -> pd.DataFrame:
+        """The violations (every job, unfiltered)."""
+        return self.index.violations
+
+    @property
+    def selected(self) -> str | None:
+        """The job the picker shows, or None when the filters leave no job."""
+        value = self.picker.value
+        return str(value) if value else None
+
+    @property
+    def filters(self) -> Filters:
+        """The filters the controls currently ask for."""
+        label = self.label.value or None
+        return Filters(
+            outcomes=tuple(self.outcome.value),
+            label=label,
+            label_values=tuple(self.label_values.value) if label else (),
+            codes=tuple(self.code.value),
+            window=self._window_value(),
+            search=self.search.value.strip(),
+        )
+
+    # -- building -----------------------------------------------------------------------------
+    def _build_controls(self, w: Any) -> None:
+        index = self.index
+        wide = w.Layout(width="260px")
+        self.outcome = w.SelectMultiple(
+            options=sorted(index.outcome.categories), description="outcome", rows=5, layout=wide
+        )
+        keys = list(index.labels.columns)
+        self.label = w.Dropdown(
+            options=[("(no label)", "")] + [(k, k) for k in keys],
+            value="scenario" if "scenario" in keys else "",
+            description="label",
+            layout=wide,
+        )
+        self.label_values = w.SelectMultiple(options=[], description="values", rows=5, layout=wide)
+        present: set[str] = set(index.violations["code"].astype(str))
+        self.code = w.SelectMultiple(
+            options=[c for c in index.codes if c in present],
+            description="violation",
+            rows=5,
+            layout=wide,
+        )
+        self.window = w.SelectionRangeSlider(
+            options=self._window_options() or [("-", None)],
+            description="time",
+            continuous_update=False,
+            layout=w.Layout(width="600px"),
+        )
+        self.window.value = (self.window.options[0][1], self.window.options[-1][1])
+        self.search = w.Text(description="search", placeholder="part of a job id", layout=wide)
+        self.picker = w.Select(options=[], description="job", rows=14, layout=wide)
+        self.count = w.HTML()
+        self._fill_label_values()
+
+    def _build_views(self, w: Any) -> None:
+        from matplotlib.figure import Figure
+
+        # Fixed margins, not a layout engine: constrained layout costs more than the drawing.
+        self.fleet_figure = Figure(figsize=(11, 3.6))
+        self.fleet_figure.subplots_adjust(left=0.06, right=0.98, bottom=0.14, top=0.9, wspace=0.2)
+        self.job_figure = Figure(figsize=(8, 4.4))
+        self.job_figure.subplots_adjust(left=0.09, right=0.97, bottom=0.1, top=0.93, hspace=0.3)
+        self.fleet_png = w.Image(format="png")
+        self.job_png = w.Image(format="png")
+        self.job_info = w.HTML()
+        self.transitions_table = w.HTML()
+        self.violations_table = w.HTML()
+        hint = "<small>none selected = all</small>"
+        filters = w.HBox(
+            [
+                w.VBox([self.outcome, w.HTML(hint)]),
+                w.VBox([self.label, self.label_values]),
+                w.VBox([self.code, w.HTML(hint)]),
+            ]
+        )
+        job = w.HBox(
+            [
+                w.VBox([self.search, self.picker, self.count]),
+                w.VBox([self.job_info, self.job_png]),
+            ]
+        )
+        tables = w.Tab(children=[self.transitions_table, self.violations_table])
+        tables.set_title(0, "transitions")
+        tables.set_title(1, "violations")
+        self.widget = w.VBox([filters, self.window, job, tables, self.fleet_png])
+
+    # -- reacting -----------------------------------------------------------------------------
+    def _on_label(self, _change: Any = None) -> None:
+        self._quiet = True
+        try:
+            self._fill_label_values()
+        finally:
+            self._quiet = False
+        self._on_filter()
+
+    def _on_filter(self, _change: Any = None) -> None:
+        if self._quiet:
+            return
+        started = time.perf_counter()
+        keep = self.index.mask(self.filters)
+        self.job_ids = self.index.ids[keep]
+        self._list_jobs()
+        self._draw_fleet(keep)
+        if self.selected != self._shown:
+            self._show_job()
+        self.redraw_s = time.perf_counter() - started
+
+    def _on_pick(self, _change: Any = None) -> None:
+        if not self._quiet:
+            self._show_job()
+
+    def _list_jobs(self) -> None:
+        """Refill the picker, keeping the chosen job when it passes the filters."""
+        listed = self.job_ids[:MAX_LISTED].tolist()
+        current = self.picker.value
+        self._quiet = True
+        try:
+            self.picker.options = listed
+            self.picker.value = (
+                current if current in set(listed) else (listed[0] if listed else None)
+            )
+        finally:
+            self._quiet = False
+        more = len(self.job_ids) - len(listed)
+        self.count.value = f"{len(self.job_ids)} of {len(self.index)} jobs" + (
+            f"; the list shows the first {len(listed)}, search to narrow" if more > 0 else ""
+        )
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _draw_fleet(self, keep: np.ndarray) -> None:
+        from replay.plots import progress_curves
+
+        fig = self.fleet_figure
+        fig.clear()
+        ax = fig.add_subplot(1, 1, 1)
+        if keep.any():
+            self.fleet_curves = progress_curves(
+                self.index.rows_of(keep), summary=self.index.summary, ax=ax
+            )
+        else:
+            self.fleet_curves = None
+        ax.set_title(f"progress of the {int(keep.sum())} jobs the filters keep")
+        self.fleet_png.value = _png(fig)
+
+    def _show_job(self) -> None:
+        from replay.plots import progress_curves
+
+        job = self._shown = self.selected
+        fig = self.job_figure
+        fig.clear()
+        ax = fig.add_subplot(1, 1, 1)
+        if job is None:
+            self.job_curves = None
+            ax.set_title("no job passes the filters")
+            self.job_info.value = "<p>No job passes the filters: widen them.</p>"
+            self.transitions_table.value = self.violations_table.value = ""
+        else:
+            rows = self.index.job_obs(job)
+            self.job_curves = progress_curves(rows, summary=self.index.summary, ax=ax)
+            ax.set_title(job)
+            self.job_info.value = _job_info(self.index.job_summary(job))
+            self.transitions_table.value = _table(self.index.job_transitions(job), "transitions")
+            self.violations_table.value = _table(self.index.job_violations(job), "violations")
+        self.job_png.value = _png(fig)
+
+    def _fill_label_values(self) -> None:
+        key = self.label.value
+        values = self.index.labels[key].dropna().unique() if key else []
+        self.label_values.options = sorted(str(v) for v in values)
+        self.label_values.value = ()
+
+    def _window_options(self) -> list[tuple[str, pd.Timestamp | None]]:
+        bounds = self.index.time_bounds()
+        if bounds is None:
+            return []
+        stamps = pd.date_range(bounds[0], bounds[1], periods=_WINDOW_STEPS + 1).unique()
+        return [(t.strftime("%m-%d %H:%M:%S"), t) for t in stamps]
+
+    def _window_value(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        start, end = self.window.value
+        if start is None or (start, end) == (self.window.options[0][1], self.window.options[-1][1]):
+            return None  # the whole recording: no filter (and no rounding at the edges)
+        return start, end
+
+
+def _png(fig: Figure) -> bytes:
+    """The figure as PNG bytes (Agg, no pyplot: nothing leaks into the notebook's figures)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _table(frame: pd.DataFrame, what: str) -> str:
+    if not len(frame):
+        return f"<p>no {what}</p>"
+    head = frame.head(MAX_ROWS)
+    more = f"<p>first {MAX_ROWS} of {len(frame)} {what}</p>" if len(frame) > MAX_ROWS else ""
+    return head.to_html(index=False, na_rep="") + more
+
+
+def _job_info(row: pd.Series) -> str:
+    return (
+        f"<b>{row['job_id']}</b>: {row['outcome']} after {row['duration_s']:.1f} s, "
+        f"{row['n_obs']} observations, final status {row['final_status']}, "
+        f"max {row['max_pct']:.0f}%, {row['n_violations']} violation(s)"
+    )
