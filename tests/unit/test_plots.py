@@ -1,4 +1,4 @@
-"""Plots drawn from their data: one line per job, bar widths equal the engine's counts."""
+"""Progress curves and bar charts drawn from their data: lines per job, bands, bar counts."""
 
 from __future__ import annotations
 
@@ -6,11 +6,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from factories import obs_frame
 
-from replay.plots import failure_modes, progress_curves
+from replay.errors import UsageError
+from replay.plots import failure_modes, progress_curves, time_in_status
+from replay.plots._progress import BAND_LEVELS, BAND_THRESHOLD, on_grid
+from replay.simulate import simulate
 from replay.summary import outcome_counts, summarize
 from replay.validate import validate, violation_counts
 
@@ -25,8 +30,22 @@ JOBS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _close_figures() -> object:
+    """Close every figure a test opened."""
+    yield None
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def fleet_obs() -> pd.DataFrame:
+    """Observations of 80 simulated jobs of every outcome."""
+    return simulate(80, seed=11).observations()
+
+
 def test_progress_curves_draw_one_line_per_job_with_its_points() -> None:
     curves = progress_curves(obs_frame(JOBS))
+    assert curves.lines is not None and curves.bands is None
     paths = curves.lines.get_segments()
     assert list(curves.job_ids) == ["a", "b", "c"]
     assert [len(s) for s in paths] == [3, 1, 2]
@@ -34,10 +53,112 @@ def test_progress_curves_draw_one_line_per_job_with_its_points() -> None:
     assert list(curves.groups) == ["completed", "failed", "abandoned"]
 
 
-@pytest.mark.parametrize(("panel",), [("outcome",), ("violation",)])
-def test_failure_mode_bars_equal_engine_counts(panel: str) -> None:
-    obs = obs_frame(JOBS)
-    summary, violations = summarize(obs), validate(obs)
-    expected = outcome_counts(summary) if panel == "outcome" else violation_counts(violations)
-    bars = failure_modes(summary, violations)[panel]
-    assert [b.get_width() for b in bars] == list(expected.values())
+def test_progress_curves_of_a_fleet_hold_one_line_per_job_with_a_percentage(
+    fleet_obs: pd.DataFrame,
+) -> None:
+    curves = progress_curves(fleet_obs)
+    with_pct = fleet_obs.loc[fleet_obs["percentage_complete"].between(0, 100), "job_id"]
+    assert curves.lines is not None
+    assert len(curves.lines.get_segments()) == with_pct.nunique()
+    assert sorted(curves.job_ids) == sorted(with_pct.astype(str).unique())
+
+
+def test_absolute_time_puts_points_at_their_wall_clock_time() -> None:
+    curves = progress_curves(obs_frame(JOBS), time="absolute")
+    assert curves.lines is not None
+    first = matplotlib.dates.num2date(curves.lines.get_segments()[0][1, 0])
+    assert first == pd.Timestamp("2026-01-05T23:00:10Z")
+
+
+def test_bands_equal_numpy_quantiles_of_each_job_interpolated_on_the_grid(
+    fleet_obs: pd.DataFrame,
+) -> None:
+    curves = progress_curves(fleet_obs, bands=True)
+    bands = curves.bands
+    assert bands is not None and curves.lines is None
+    valid = fleet_obs[fleet_obs["percentage_complete"].between(0, 100)]
+    first_ts = fleet_obs.groupby("job_id", observed=True)["ts"].first()  # seq 0
+    per_job = {}
+    for job, rows in valid.groupby("job_id", observed=True):  # the reference: np.interp per job
+        rows = rows.sort_values("ts", kind="stable")  # clock skew: points out of time order
+        x = (rows["ts"] - first_ts[job]).dt.total_seconds().to_numpy()
+        y = rows["percentage_complete"].to_numpy(dtype=float)
+        per_job[str(job)] = np.interp(bands.grid, x, y, left=0.0, right=y[-1])
+    for g, group in enumerate(bands.groups):
+        members = np.stack([per_job[j] for j in curves.job_ids[curves.groups == group]])
+        expected = np.quantile(members, BAND_LEVELS, axis=0)
+        np.testing.assert_allclose(bands.values[g], expected, atol=1e-6)
+        assert bands.counts[g] == len(members)
+
+
+@pytest.mark.parametrize(
+    ("job", "x", "y", "grid", "expected"),
+    [
+        pytest.param([0, 0], [1.0, 3.0], [10.0, 30.0], [0.0, 1.0, 2.0, 5.0], [[0, 10, 20, 30]], id="one"),
+        pytest.param(
+            [0, 1, 1], [2.0, 0.0, 4.0], [50.0, 0.0, 100.0], [0.0, 2.0, 4.0],
+            [[0, 50, 50], [0, 50, 100]], id="two jobs",
+        ),
+        pytest.param([0, 0], [3.0, 1.0], [30.0, 10.0], [2.0], [[20]], id="unsorted points"),
+    ],
+)  # fmt: skip
+def test_on_grid_matches_numpy_interp_per_job(
+    job: list[int], x: list[float], y: list[float], grid: list[float], expected: list[list[float]]
+) -> None:
+    got = on_grid(np.array(job), np.array(x), np.array(y), np.array(grid))
+    np.testing.assert_allclose(got, expected)
+
+
+def test_bands_switch_on_by_themselves_past_the_threshold() -> None:
+    obs = simulate(BAND_THRESHOLD + 1, seed=2).observations()
+    curves = progress_curves(obs)
+    assert curves.lines is None and curves.bands is not None
+    assert int(curves.bands.counts.sum()) == len(curves.job_ids)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"time": "wall"}, "time must be one of"), ({"by": "colour"}, "cannot colour by 'colour'")],
+)
+def test_progress_curves_reject_bad_options_with_the_valid_ones(
+    kwargs: dict[str, str], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        progress_curves(obs_frame(JOBS), **kwargs)
+
+
+@pytest.mark.parametrize(("panel",), [("outcome",), ("error_code",), ("violation",)])
+def test_failure_mode_bars_equal_engine_counts(panel: str, fleet_obs: pd.DataFrame) -> None:
+    summary, violations = summarize(fleet_obs), validate(fleet_obs)
+    expected = {
+        "outcome": outcome_counts(summary),
+        "error_code": summary["error_code"].value_counts().to_dict(),
+        "violation": violation_counts(violations),
+    }[panel]
+    drawn = failure_modes(summary, violations)
+    assert [b.get_width() for b in drawn[panel]] == list(expected.values())
+    assert drawn.counts[panel] == expected
+    labels = [t.get_text() for t in drawn.ax.get_yticklabels()]
+    assert all(name in labels for name in expected)
+
+
+@pytest.mark.parametrize(("stat", "reduce"), [("mean", "mean"), ("total", "sum")])
+def test_time_in_status_stacks_each_outcomes_seconds_per_status(
+    stat: str, reduce: str, fleet_obs: pd.DataFrame
+) -> None:
+    summary = summarize(fleet_obs)
+    drawn = time_in_status(summary, stat=stat)
+    grouped = summary.groupby("outcome")[[f"time_in_{s}_s" for s in drawn.values.columns]]
+    expected = grouped.agg(reduce).to_numpy()
+    np.testing.assert_allclose(drawn.values.to_numpy(), expected)
+    left = np.zeros(len(drawn.values))
+    for status, bars in drawn.bars.items():
+        np.testing.assert_allclose([b.get_x() for b in bars], left)
+        np.testing.assert_allclose([b.get_width() for b in bars], drawn.values[status])
+        left += drawn.values[status].to_numpy()
+    assert "inProgress" in drawn.bars
+
+
+def test_time_in_status_rejects_a_frame_without_time_columns() -> None:
+    with pytest.raises(UsageError, match="time_in_<status>_s"):
+        time_in_status(pd.DataFrame({"outcome": ["completed"]}))

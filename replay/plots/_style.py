@@ -1,0 +1,74 @@
+"""The plots' shared palettes (one colour per outcome and per status) and axes helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from replay.errors import UsageError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "OUTCOME_COLOURS",
+    "OUTSIDE_COLOUR",
+    "STATUS_COLOURS",
+    "new_axes",
+    "palette",
+    "require_columns",
+]
+
+#: Fixed colours per outcome, so every figure and report reads the same way.
+OUTCOME_COLOURS: Mapping[str, str] = {
+    "completed": "#2ca02c",
+    "failed": "#d62728",
+    "delete_failed": "#8c564b",
+    "cancelled": "#7f7f7f",
+    "timed_out": "#ff7f0e",
+    "monitor_expired": "#9467bd",
+    "unauthorized": "#e377c2",
+    "abandoned": "#bcbd22",
+    "protocol_error": "#17becf",
+}
+
+#: Fixed colours per status (Graph beta enum plus the OneDrive dialect's two).
+STATUS_COLOURS: Mapping[str, str] = {
+    "notStarted": "#c7c7c7",
+    "inProgress": "#1f77b4",
+    "updating": "#aec7e8",
+    "waiting": "#ffbb78",
+    "completed": "#2ca02c",
+    "failed": "#d62728",
+    "deletePending": "#c49c94",
+    "deleteFailed": "#8c564b",
+    "cancelPending": "#dbdb8d",
+    "cancelled": "#7f7f7f",
+}
+
+#: The colour of any status or group outside the palettes' names (and of a null status).
+OUTSIDE_COLOUR = "#000000"
+
+
+def palette(groups: Iterable[str], known: Mapping[str, str] = OUTCOME_COLOURS) -> dict[str, str]:
+    """A colour per distinct group, sorted: ``known``'s colour, else matplotlib's tab10 cycle."""
+    names = sorted({str(g) for g in groups})
+    cycle = [f"C{i % 10}" for i in range(len(names))]
+    return {g: known.get(g, c) for g, c in zip(names, cycle, strict=True)}
+
+
+def new_axes(ax: Axes | None, size: tuple[float, float] = (9, 4)) -> Axes:
+    """``ax`` itself, else the axes of a new figure of ``size`` inches."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=size)[1]
+
+
+def require_columns(frame: object, columns: Iterable[str], what: str, fix: str) -> None:
+    """Raise UsageError naming the columns ``frame`` lacks, with ``fix`` as the next step."""
+    have = set(getattr(frame, "columns", ()))
+    missing = [c for c in columns if c not in have]
+    if missing:
+        raise UsageError(f"{what} lacks column(s) {', '.join(missing)}: {fix}", column=missing[0])
