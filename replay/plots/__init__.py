@@ -1,17 +1,29 @@
 """Matplotlib figures of a recording: progress, failure modes, durations, timelines and ETAs."""
 
 from replay.plots._bars import FailureModes, TimeInStatus, failure_modes, time_in_status
+from replay.plots._distributions import (
+    DurationDistribution,
+    Throughput,
+    duration_distribution,
+    job_throughput,
+    throughput,
+)
 from replay.plots._progress import ProgressBands, ProgressCurves, progress_curves
 from replay.plots._style import OUTCOME_COLOURS, STATUS_COLOURS
 
 __all__ = [
     "OUTCOME_COLOURS",
     "STATUS_COLOURS",
+    "DurationDistribution",
     "FailureModes",
     "ProgressBands",
     "ProgressCurves",
+    "Throughput",
     "TimeInStatus",
+    "duration_distribution",
     "failure_modes",
+    "job_throughput",
     "progress_curves",
+    "throughput",
     "time_in_status",
 ]
