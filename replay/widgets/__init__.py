@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from replay.widgets._index import Filters, JobIndex
+from replay.widgets._recording import Recording, load_recording, resolve_data
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from replay.plots import ProgressCurves
     from replay.status import Policy
 
-__all__ = ["Explorer", "Filters"]
+__all__ = ["Explorer", "Filters", "Recording", "load_recording", "resolve_data"]
 
 #: Jobs listed in the picker at most; the filters and the search narrow the rest.
 MAX_LISTED = 500
