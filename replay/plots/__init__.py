@@ -10,20 +10,32 @@ from replay.plots._distributions import (
 )
 from replay.plots._progress import ProgressBands, ProgressCurves, progress_curves
 from replay.plots._style import OUTCOME_COLOURS, STATUS_COLOURS
+from replay.plots._timelines import (
+    FleetTimeline,
+    StatusTimeline,
+    fleet_table,
+    fleet_timeline,
+    status_timeline,
+)
 
 __all__ = [
     "OUTCOME_COLOURS",
     "STATUS_COLOURS",
     "DurationDistribution",
     "FailureModes",
+    "FleetTimeline",
     "ProgressBands",
     "ProgressCurves",
+    "StatusTimeline",
     "Throughput",
     "TimeInStatus",
     "duration_distribution",
     "failure_modes",
+    "fleet_table",
+    "fleet_timeline",
     "job_throughput",
     "progress_curves",
+    "status_timeline",
     "throughput",
     "time_in_status",
 ]

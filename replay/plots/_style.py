@@ -63,7 +63,7 @@ def new_axes(ax: Axes | None, size: tuple[float, float] = (9, 4)) -> Axes:
         return ax
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=size)[1]
+    return plt.subplots(figsize=size, layout="constrained")[1]
 
 
 def require_columns(frame: object, columns: Iterable[str], what: str, fix: str) -> None:
