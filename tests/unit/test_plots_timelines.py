@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -64,7 +66,9 @@ def test_status_strip_overlays_the_percentage_and_marks_the_jobs_violations(
     violations = validate(fleet_obs)
     job = str(violations["job_id"].iloc[0])
     drawn = status_timeline(fleet_obs, job, violations=violations)
-    mine = fleet_obs[(fleet_obs["job_id"] == job) & fleet_obs["percentage_complete"].between(0, 100)]
+    mine = fleet_obs[
+        (fleet_obs["job_id"] == job) & fleet_obs["percentage_complete"].between(0, 100)
+    ]
     assert drawn.pct is not None
     np.testing.assert_allclose(drawn.pct.get_ydata(), mine["percentage_complete"].to_numpy(float))
     assert drawn.violations is not None
@@ -82,7 +86,7 @@ def _brute_force(obs: pd.DataFrame, summary: pd.DataFrame, edges: pd.DatetimeInd
     throttled = obs.loc[obs["http_status"].isin([429, 503]), "ts"]
     ended = summary[~summary["outcome"].isin(["completed", "abandoned"])]
     done = summary[summary["outcome"] == "completed"]
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+    for lo, hi in itertools.pairwise(edges):
         rows.append(
             {
                 "running": int(((summary["first_ts"] < hi) & (summary["last_ts"] >= lo)).sum()),
@@ -106,7 +110,9 @@ def test_fleet_buckets_count_running_started_ended_and_throttled(
     edges = pd.DatetimeIndex([*table.index, table.index[-1] + step])
     expected = _brute_force(fleet_obs, summary, edges)
     # the last bucket also holds its right edge (numpy.histogram): compare the open buckets
-    pd.testing.assert_frame_equal(table.iloc[:-1], expected.iloc[:-1], check_names=False, check_freq=False)
+    pd.testing.assert_frame_equal(
+        table.iloc[:-1], expected.iloc[:-1], check_names=False, check_freq=False
+    )
     assert table["started"].sum() == len(summary)
     assert table["throttled"].sum() == int(fleet_obs["http_status"].isin([429, 503]).sum())
     np.testing.assert_array_equal(drawn.lines["running"].get_ydata(), table["running"])
