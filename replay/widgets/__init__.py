@@ -13,9 +13,10 @@ from replay.widgets._index import Filters, JobIndex
 from replay.widgets._recording import Recording, load_recording, resolve_data
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from replay.plots import ProgressCurves
+    from replay.plots import ProgressCurves, StatusTimeline
     from replay.status import Policy
 
 __all__ = ["Explorer", "Filters", "Recording", "load_recording", "resolve_data"]
@@ -50,6 +51,7 @@ class Explorer:
         self.job_ids: np.ndarray = self.index.ids
         self.fleet_curves: ProgressCurves | None = None
         self.job_curves: ProgressCurves | None = None
+        self.job_timeline: StatusTimeline | None = None
         self.redraw_s = 0.0
         self._quiet = False
         self._shown: str | None = ""  # the job the job view draws ("" before the first draw)
@@ -134,8 +136,8 @@ class Explorer:
 
         # Fixed margins, not a layout engine: constrained layout costs more than the drawing.
         self.fleet_figure = Figure(figsize=(11, 3.6))
-        self.fleet_figure.subplots_adjust(left=0.06, right=0.98, bottom=0.14, top=0.9, wspace=0.2)
-        self.job_figure = Figure(figsize=(8, 4.4))
+        self.fleet_figure.subplots_adjust(left=0.06, right=0.98, bottom=0.17, top=0.9, wspace=0.2)
+        self.job_figure = Figure(figsize=(8, 5))
         self.job_figure.subplots_adjust(left=0.09, right=0.97, bottom=0.1, top=0.93, hspace=0.3)
         self.fleet_png = w.Image(format="png")
         self.job_png = w.Image(format="png")
@@ -220,25 +222,31 @@ class Explorer:
         self.fleet_png.value = _png(fig)
 
     def _show_job(self) -> None:
-        from replay.plots import progress_curves
-
         job = self._shown = self.selected
         fig = self.job_figure
         fig.clear()
-        ax = fig.add_subplot(1, 1, 1)
+        top, bottom = fig.subplots(2, 1, sharex=True)
         if job is None:
-            self.job_curves = None
-            ax.set_title("no job passes the filters")
+            self.job_curves = self.job_timeline = None
+            top.set_title("no job passes the filters")
             self.job_info.value = "<p>No job passes the filters: widen them.</p>"
             self.transitions_table.value = self.violations_table.value = ""
         else:
-            rows = self.index.job_obs(job)
-            self.job_curves = progress_curves(rows, summary=self.index.summary, ax=ax)
-            ax.set_title(job)
-            self.job_info.value = _job_info(self.index.job_summary(job))
-            self.transitions_table.value = _table(self.index.job_transitions(job), "transitions")
-            self.violations_table.value = _table(self.index.job_violations(job), "violations")
+            self._draw_job(job, top, bottom)
         self.job_png.value = _png(fig)
+
+    def _draw_job(self, job: str, top: Axes, bottom: Axes) -> None:
+        from replay.plots import progress_curves, status_timeline
+
+        rows, violations = self.index.job_obs(job), self.index.job_violations(job)
+        self.job_curves = progress_curves(rows, summary=self.index.summary, ax=top)
+        top.set_title(job, fontsize="small")
+        top.set_xlabel("")
+        self.job_timeline = status_timeline(rows, job, violations=violations, ax=bottom)
+        bottom.set_title("")
+        self.job_info.value = _job_info(self.index.job_summary(job))
+        self.transitions_table.value = _table(self.index.job_transitions(job), "transitions")
+        self.violations_table.value = _table(violations, "violations")
 
     def _fill_label_values(self) -> None:
         key = self.label.value

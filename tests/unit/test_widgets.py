@@ -138,6 +138,10 @@ def test_picking_a_job_shows_its_curve_transitions_and_violations(
     assert explorer.job_png.value != before
     assert explorer.job_curves is not None
     assert list(explorer.job_curves.job_ids) == [job]
+    timeline = explorer.job_timeline
+    assert timeline is not None and timeline.job_id == job
+    assert timeline.violations is not None
+    assert len(timeline.violations.get_segments()) == int((v["job_id"] == job).sum())
     want = replay.transitions(recording[0][recording[0]["job_id"] == job])
     shown = _column(explorer.transitions_table.value, "to_status")
     assert shown == want["to_status"].astype(str).tolist()
@@ -160,6 +164,7 @@ def test_filters_that_keep_no_job_say_so_and_clear_the_job_view(explorer: Explor
     explorer.search.value = "no-such-job"
     assert len(explorer.job_ids) == 0 and explorer.selected is None
     assert explorer.fleet_curves is None and explorer.job_curves is None
+    assert explorer.job_timeline is None
     assert "widen" in explorer.job_info.value
     assert explorer.transitions_table.value == ""
 
