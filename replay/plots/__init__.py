@@ -8,6 +8,7 @@ from replay.plots._distributions import (
     job_throughput,
     throughput,
 )
+from replay.plots._eta import EtaPlot, eta_plot
 from replay.plots._progress import ProgressBands, ProgressCurves, progress_curves
 from replay.plots._style import OUTCOME_COLOURS, STATUS_COLOURS
 from replay.plots._timelines import (
@@ -22,6 +23,7 @@ __all__ = [
     "OUTCOME_COLOURS",
     "STATUS_COLOURS",
     "DurationDistribution",
+    "EtaPlot",
     "FailureModes",
     "FleetTimeline",
     "ProgressBands",
@@ -30,6 +32,7 @@ __all__ = [
     "Throughput",
     "TimeInStatus",
     "duration_distribution",
+    "eta_plot",
     "failure_modes",
     "fleet_table",
     "fleet_timeline",
