@@ -171,7 +171,12 @@ def _draw_lines(
     from matplotlib.collections import LineCollection
 
     segments = np.split(xy, cuts[1:]) if len(xy) else []
-    lines = LineCollection(segments, colors=[colours[g] for g in groups], linewidths=0.7, alpha=0.6)
+    from matplotlib.colors import to_rgba_array
+
+    names = list(colours)
+    rgba = to_rgba_array([colours[n] for n in names], alpha=0.6)  # converted once per group
+    index = pd.Index(names).get_indexer(groups)
+    lines = LineCollection(segments, colors=rgba[index] if len(index) else "C0", linewidths=0.7)
     axes.add_collection(lines)
     axes.autoscale_view()
     return lines
