@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import httpx
 
-__all__ = ["Fetched", "Lanes", "user_agent"]
+__all__ = ["KEPT_HEADERS", "Fetched", "Lanes", "user_agent"]
 
 #: Connections each lane may keep open (to different hosts); one request in flight per lane.
 _POOL = 4
@@ -23,11 +23,16 @@ def user_agent() -> str:
     return f"replay/{__version__} (+recorder)"
 
 
+#: The response headers the recorder reads (lower-case names).
+KEPT_HEADERS = ("retry-after", "location")
+
+
 class Fetched(NamedTuple):
-    """One monitor response: status, headers, body (decoded), round-trip time."""
+    """One monitor response: status, the headers the recorder reads (``KEPT_HEADERS``, by
+    lower-case name), body (decoded), round-trip time."""
 
     status: int
-    headers: httpx.Headers
+    headers: dict[str, str]
     body: bytes
     latency_ms: float
 
@@ -72,7 +77,9 @@ class Lanes:
             finally:
                 await response.aclose()
             latency_ms = (time.perf_counter() - started) * 1000.0
-            return Fetched(response.status_code, response.headers, body, latency_ms)
+            found = response.headers
+            kept = {name: value for name in KEPT_HEADERS if (value := found.get(name)) is not None}
+            return Fetched(response.status_code, kept, body, latency_ms)
         finally:
             self._free.put_nowait(lane)
 
