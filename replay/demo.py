@@ -118,7 +118,7 @@ def _analyse(
     violations.to_csv(root / "violations.csv", index=False)
     summary.to_csv(root / "summary.csv", index=False)
     matching = _matching_outcomes(summary, jobs)
-    report = _report(obs, root / "report.html")
+    report = _report(recording, root / "report.html", policy)
     result = DemoResult(
         out=root,
         recording=recording,
@@ -156,11 +156,11 @@ def _matching_outcomes(summary: pd.DataFrame, jobs: pd.DataFrame) -> int:
     return int((got == expected.reindex(got.index)).sum())
 
 
-def _report(obs: pd.DataFrame, target: Path) -> Path:
-    from replay.report import render_report
+def _report(recording: Path, target: Path, policy: Policy) -> Path:
+    """The report of the recording, under the demo's time-scaled policy."""
+    from replay.report import write_report
 
-    target.write_text(render_report(obs, name="demo recording"), encoding="utf-8")
-    return target
+    return write_report(recording, target, policy=policy)
 
 
 def _print(result: DemoResult, policy: Policy, echo: Callable[[str], None]) -> None:

@@ -1,47 +1,246 @@
-"""The HTML report: every section, no external reference, every image decodes."""
+"""The HTML report: every section, no external reference, every image decodes, links resolve."""
 
 from __future__ import annotations
 
-import argparse
 import base64
+import io
 import re
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
 from factories import obs_frame
 
-from replay.report import render_report
+import replay
+from replay.report import load_recording, render_report, write_report
+from replay.simulate import simulate
 
-JOBS = {
-    "a": [
-        (0, "notStarted", 0.0, 202),
-        (10, "inProgress", 40.0, 202),
-        (20, "completed", 100.0, 200),
-    ],
-    "b": [(0, "inProgress", 10.0, 202), (5, "weird", None, 200)],
-}
-
-
-def test_report_has_every_section_and_only_embedded_images() -> None:
-    html = render_report(obs_frame(JOBS), name="two jobs")
-    HTMLParser().feed(html)
-    for section in ("headline", "progress-curves", "failure-modes", "violations", "provenance"):
-        assert f'id="{section}"' in html
-    assert not re.search(r"(?:src|href)=\"(?:https?:)?//", html)
-    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    assert len(images) == 2
-    assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
-    assert "unknown_status" in html
+PNG_PREFIX = "data:image/png;base64,"
+SECTIONS = (
+    "headline",
+    "outcomes",
+    "error-codes",
+    "progress-curves",
+    "failure-modes",
+    "duration-distribution",
+    "time-in-status",
+    "throughput",
+    "fleet-timeline",
+    "unknown-statuses",
+    "violations",
+    "jobs",
+    "provenance",
+)
 
 
-def test_report_command_writes_the_report_of_a_simulated_recording(tmp_path: Path) -> None:
-    from replay.cli.report_cmd import run
-    from replay.simulate import simulate
+@dataclass
+class Page(HTMLParser):
+    """What a report's HTML holds: element ids, link targets, image sources, text by section."""
 
-    simulate(40, seed=3).write(tmp_path / "rec")
-    out = tmp_path / "report.html"
-    args = argparse.Namespace(
-        dir=str(tmp_path / "rec"), out=out, engine="pandas", skip_bad_files=False, scheduler=None
+    ids: list[str] = field(default_factory=list)
+    hrefs: list[str] = field(default_factory=list)
+    srcs: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.append(str(found["id"]))
+        if "href" in found:
+            self.hrefs.append(str(found["href"]))
+        if "src" in found:
+            self.srcs.append(str(found["src"]))
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            self.text.append(data.strip())
+
+
+def parse(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def row_after(page: Page, label: str, text: list[str] | None = None) -> str:
+    """The text cell right after the (first) cell whose text is ``label``."""
+    cells = page.text if text is None else text
+    return cells[cells.index(label) + 1]
+
+
+def unknown_section(page: Page) -> list[str]:
+    """The text of the unknown-statuses section."""
+    start = page.text.index("Unknown status values")
+    return page.text[start : page.text.index("Violations", start)]
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated recording of every scenario (unknown statuses, failures, violations)."""
+    path = tmp_path_factory.mktemp("report") / "migration"
+    return simulate(120, seed=3, scenarios=list(replay.SCENARIOS)).write(path)
+
+
+@pytest.fixture(scope="module")
+def report(recording: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Page]:
+    """The report of ``recording`` with the default policy and ``top=12``."""
+    out = write_report(recording, tmp_path_factory.mktemp("out") / "report.html", top=12)
+    html = out.read_text(encoding="utf-8")
+    return html, parse(html)
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_report_has_every_section(report: tuple[str, Page], section: str) -> None:
+    assert section in report[1].ids
+
+
+def test_report_references_nothing_outside_itself(report: tuple[str, Page]) -> None:
+    html, page = report
+    assert all(src.startswith(PNG_PREFIX) for src in page.srcs)
+    assert all(href.startswith("#") for href in page.hrefs)
+    assert not re.search(r"https?://|<script|<link", html)
+
+
+def test_every_embedded_image_is_a_png_matplotlib_can_read(report: tuple[str, Page]) -> None:
+    images = [base64.b64decode(src[len(PNG_PREFIX) :]) for src in report[1].srcs]
+    assert len(images) >= 6  # the six figures, then one status timeline per linked job
+    for data in images:
+        assert data.startswith(b"\x89PNG\r\n\x1a\n")
+        pixels = mpimg.imread(io.BytesIO(data), format="png")
+        assert pixels.ndim == 3 and min(pixels.shape[:2]) > 20
+
+
+def test_violation_links_resolve_to_job_sections(report: tuple[str, Page]) -> None:
+    _, page = report
+    links = [h[1:] for h in page.hrefs if h.startswith("#job-")]
+    assert len(links) == 12
+    assert set(links) <= set(page.ids)
+    sections = [i for i in page.ids if i.startswith("job-")]
+    assert sections == list(dict.fromkeys(links))
+
+
+def test_headline_numbers_are_the_summary_s(recording: Path, report: tuple[str, Page]) -> None:
+    summary = replay.summarize(replay.read(recording), jobs=replay.read_jobs(recording))
+    page = report[1]
+    success = 100 * (summary["outcome"] == "completed").mean()
+    assert f"{len(summary):,}" in page.text
+    assert f"{success:.1f}%" in page.text
+    for outcome, n in replay.outcome_counts(summary).items():
+        assert row_after(page, outcome) == f"{n:,}"
+
+
+def test_provenance_names_the_dataset_schema_policy_and_time_range(
+    recording: Path, report: tuple[str, Page]
+) -> None:
+    obs = replay.read(recording)
+    page = report[1]
+    assert row_after(page, "dataset") == str(recording)
+    assert row_after(page, "schema version") == "1"
+    assert row_after(page, "policy") == "graph-beta"
+    assert row_after(page, "tool version") == f"replay {replay.__version__}"
+    first, last = obs["ts"].min(), obs["ts"].max()
+    assert (
+        row_after(page, "time range")
+        == f"{first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S} UTC"
     )
-    assert run(args) == 0
-    assert "<td>40</td>" in out.read_text(encoding="utf-8")
+    generated = pd.Timestamp(row_after(page, "generated at").removesuffix(" UTC"), tz="UTC")
+    assert abs(pd.Timestamp.now(tz="UTC") - generated) < pd.Timedelta(minutes=10)
+
+
+def test_unknown_statuses_show_when_each_first_appeared(
+    recording: Path, report: tuple[str, Page]
+) -> None:
+    obs = replay.read(recording)
+    policy = replay.load_policy()
+    outside = obs[~obs["status"].isin(policy.statuses) & obs["status"].notna()]
+    assert len(outside)
+    text = unknown_section(report[1])
+    for status, rows in outside.groupby(outside["status"].astype(str)):
+        first = rows.loc[rows["ts"].idxmin()]
+        cells = text[text.index(status) : text.index(status) + 5]
+        assert cells[1:] == [
+            first["ts"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+            str(first["job_id"]),
+            str(rows["job_id"].nunique()),
+            str(len(rows)),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("policy", "listed"),
+    [
+        pytest.param(None, True, id="default policy flags OneDrive's cancelPending"),
+        pytest.param("onedrive", False, id="onedrive policy accepts it"),
+    ],
+)
+def test_the_policy_decides_what_is_unknown(
+    recording: Path, policy: str | None, listed: bool
+) -> None:
+    rec = load_recording(recording, policy=policy)
+    page = parse(render_report(rec.obs, policy=policy, jobs=rec.jobs, top=3))
+    assert ("cancelPending" in unknown_section(page)) is listed
+    assert row_after(page, "policy") == rec.policy.name
+
+
+def test_in_memory_frame_report_lists_an_unknown_status_and_its_job() -> None:
+    frame = obs_frame(
+        {
+            "a": [
+                (0, "notStarted", 0.0, 202),
+                (10, "inProgress", 40.0, 202),
+                (20, "completed", 100.0, 200),
+            ],
+            "b": [(0, "inProgress", 10.0, 202), (5, "weird", None, 200)],
+        }
+    )
+    page = parse(render_report(frame, name="two jobs"))
+    assert "weird" in page.text
+    assert "job-b" in page.ids and "#job-b" in page.hrefs
+    assert row_after(page, "schema version").startswith("n/a")
+
+
+def test_top_zero_lists_no_violation_and_no_job(recording: Path, tmp_path: Path) -> None:
+    page = parse(write_report(recording, tmp_path / "r.html", top=0).read_text(encoding="utf-8"))
+    assert not [h for h in page.hrefs if h.startswith("#job-")]
+    assert not [i for i in page.ids if i.startswith("job-")]
+
+
+def test_odd_job_ids_get_valid_anchors_that_resolve() -> None:
+    frame = obs_frame(
+        {"drive item/with spaces": [(0, "inProgress", 10.0, 202), (5, "odd", None, 200)]}
+    )
+    page = parse(render_report(frame))
+    links = [h[1:] for h in page.hrefs if h.startswith("#job-")]
+    assert links and all(" " not in link for link in links)
+    assert set(links) <= set(page.ids)
+
+
+def test_dask_engine_counts_every_job_and_draws_curves_from_a_sample(
+    recording: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import replay.report._data as data
+
+    monkeypatch.setattr(data, "SAMPLE_JOBS", 30)
+    rec = load_recording(recording, engine="dask", top=5)
+    pandas_rec = load_recording(recording)
+    assert rec.sampled_jobs < len(rec.summary) == len(pandas_rec.summary)
+    assert np.array_equal(
+        rec.summary.sort_values("job_id")["outcome"].to_numpy(),
+        pandas_rec.summary.sort_values("job_id")["outcome"].to_numpy(),
+    )
+    from replay.report._render import render
+
+    html = render(rec, top=5)
+    assert f"from {rec.sampled_jobs:,} of {len(rec.summary):,} jobs" in html

@@ -1,0 +1,13 @@
+"""The self-contained HTML copy-performance report of a recording, and two compared side by side."""
+
+from replay.report._data import Recording, load_recording
+from replay.report._render import render_comparison, render_report, write_comparison, write_report
+
+__all__ = [
+    "Recording",
+    "load_recording",
+    "render_comparison",
+    "render_report",
+    "write_comparison",
+    "write_report",
+]
