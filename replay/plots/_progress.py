@@ -175,7 +175,7 @@ def _draw_lines(
 
     names = list(colours)
     rgba = to_rgba_array([colours[n] for n in names], alpha=0.6)  # converted once per group
-    index = pd.Index(names).get_indexer(groups)
+    index = pd.Index(names).get_indexer(pd.Index(groups))
     lines = LineCollection(segments, colors=rgba[index] if len(index) else "C0", linewidths=0.7)
     axes.add_collection(lines)
     axes.autoscale_view()
