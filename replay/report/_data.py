@@ -44,15 +44,21 @@ class Recording:
 
 
 def top_violations(violations: pd.DataFrame, top: int) -> pd.DataFrame:
-    """The ``top`` violations worth reading first: errors before warnings, then code, then time."""
+    """The ``top`` violations worth reading first: the earliest of each code, then the second...
+
+    Within a round errors come before warnings, then codes in contract order, so one frequent
+    code cannot crowd the others out of the list.
+    """
+    by_time = violations.sort_values(["ts", "job_id", "seq"], kind="stable")
+    rank = by_time.groupby("code", observed=True).cumcount().to_numpy()
     order = np.lexsort(
         (
-            violations["ts"].to_numpy(),
-            violations["code"].cat.codes.to_numpy(),
-            violations["severity"].cat.codes.to_numpy(),
+            by_time["code"].cat.codes.to_numpy(),
+            by_time["severity"].cat.codes.to_numpy(),
+            rank,
         )
     )
-    return violations.iloc[order[: max(top, 0)]].reset_index(drop=True)
+    return by_time.iloc[order[: max(top, 0)]].reset_index(drop=True)
 
 
 def load_recording(

@@ -83,7 +83,7 @@ def _facts(summary: pd.DataFrame, job_id: str) -> dict[str, str]:
         "observations": str(int(row["n_obs"])),
         "max percentage": "n/a" if pd.isna(row["max_pct"]) else f"{float(row['max_pct']):.0f}",
         "error code": "none" if pd.isna(row["error_code"]) else str(row["error_code"]),
-        "first poll": str(row["first_ts"]),
+        "first poll (UTC)": f"{row['first_ts']:%Y-%m-%d %H:%M:%S}",
     }
 
 

@@ -244,3 +244,16 @@ def test_dask_engine_counts_every_job_and_draws_curves_from_a_sample(
 
     html = render(rec, top=5)
     assert f"from {rec.sampled_jobs:,} of {len(rec.summary):,} jobs" in html
+
+
+def test_top_violations_show_every_code_before_repeating_one(recording: Path) -> None:
+    from replay.report._data import top_violations
+
+    violations = load_recording(recording).violations
+    present = set(violations["code"].astype(str))
+    top = top_violations(violations, len(present))
+    assert set(top["code"].astype(str)) == present
+    assert list(top["severity"]) == sorted(top["severity"])  # errors, then warnings
+    firsts = violations.sort_values(["ts", "job_id", "seq"]).drop_duplicates("code")
+    picked = top[["job_id", "seq"]].to_numpy().tolist()
+    assert sorted(picked) == sorted(firsts[["job_id", "seq"]].to_numpy().tolist())
