@@ -32,7 +32,7 @@ OUTCOME_COLOURS: Mapping[str, str] = {
     "protocol_error": "#17becf",
 }
 
-#: Fixed colours per status (Graph beta enum plus the OneDrive dialect's two).
+#: Fixed colours per status (Graph beta enum, the OneDrive dialect's two, and ``other``).
 STATUS_COLOURS: Mapping[str, str] = {
     "notStarted": "#c7c7c7",
     "inProgress": "#1f77b4",
@@ -44,6 +44,7 @@ STATUS_COLOURS: Mapping[str, str] = {
     "deleteFailed": "#8c564b",
     "cancelPending": "#dbdb8d",
     "cancelled": "#7f7f7f",
+    "other": "#e7cb94",  # any status outside the policy (summary column time_in_other_s)
 }
 
 #: The colour of any status or group outside the palettes' names (and of a null status).
