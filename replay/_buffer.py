@@ -8,6 +8,7 @@ import json
 import math
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,8 @@ from typing import Any
 import pyarrow as pa
 
 from replay import store
-from replay.errors import DatasetNotFoundError, RecorderError, UsageError
+from replay._files import ReplayWarning
+from replay.errors import DatasetError, DatasetNotFoundError, RecorderError, UsageError
 from replay.schema import JOBS, OBSERVATIONS, jobs_table, observations_table
 
 __all__ = [
@@ -209,8 +211,22 @@ class WriteBuffer:
                 await asyncio.to_thread(self.compact)
 
     def compact(self) -> None:
-        """Merge the small files written so far (one flush each) into few; readers undisturbed."""
+        """Merge the small files written so far (one flush each) into few; readers undisturbed.
+
+        Merging only saves readers time: when it cannot run (another compaction holds the
+        recording, a foreign file sits in it) this warns and the recording goes on.
+        """
         with self._lock:
-            if self.files_written > 2:
+            if self.files_written <= 2:
+                return
+            try:
                 store.compact(self.root)
-                self.files_written = 0
+            except DatasetError as err:
+                warnings.warn(
+                    f"the small files of {self.root} were not merged ({err}); the recording "
+                    "goes on, and the next merge (or replay.store.compact) tries again",
+                    ReplayWarning,
+                    stacklevel=2,
+                )
+                return
+            self.files_written = 0
