@@ -92,7 +92,7 @@ def progress_curves(
     job_ids = p.job_ids[drawn].astype(str)
     groups = _groups(obs, summary, by, job_ids)
     colours = palette(groups)
-    axes = new_axes(ax)
+    axes = new_axes(ax, constrained=False)
     use_bands = p.n_jobs > BAND_THRESHOLD if bands is None else bool(bands)
     if use_bands:
         job_of_point = np.repeat(np.arange(len(cuts)), np.diff(np.r_[cuts, len(rows)]))
