@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from replay.plots import ProgressCurves, StatusTimeline
+    from replay.plots import EtaPlot, ProgressCurves, StatusTimeline
     from replay.status import Policy
 
 __all__ = ["Explorer", "Filters", "Recording", "load_recording", "resolve_data"]
@@ -50,6 +50,8 @@ class Explorer:
         self.index = JobIndex(obs, jobs=jobs, policy=policy)
         self.job_ids: np.ndarray = self.index.ids
         self.fleet_curves: ProgressCurves | None = None
+        self.fleet_eta: EtaPlot | None = None
+        self.running = self.index.eta
         self.job_curves: ProgressCurves | None = None
         self.job_timeline: StatusTimeline | None = None
         self.redraw_s = 0.0
@@ -57,7 +59,8 @@ class Explorer:
         self._shown: str | None = ""  # the job the job view draws ("" before the first draw)
         self._build_controls(w)
         self._build_views(w)
-        for control in (self.outcome, self.label_values, self.code, self.window, self.search):
+        filters = (self.outcome, self.label_values, self.code, self.window, self.search)
+        for control in (*filters, self.stuck_only):
             control.observe(self._on_filter, names="value")
         self.label.observe(self._on_label, names="value")
         self.picker.observe(self._on_pick, names="value")
@@ -95,6 +98,7 @@ class Explorer:
             codes=tuple(self.code.value),
             window=self._window_value(),
             search=self.search.value.strip(),
+            stuck_only=bool(self.stuck_only.value),
         )
 
     # -- building -----------------------------------------------------------------------------
@@ -126,6 +130,7 @@ class Explorer:
             layout=w.Layout(width="600px"),
         )
         self.window.value = (self.window.options[0][1], self.window.options[-1][1])
+        self.stuck_only = w.Checkbox(description="stuck jobs only", indent=False)
         self.search = w.Text(description="search", placeholder="part of a job id", layout=wide)
         self.picker = w.Select(options=[], description="job", rows=14, layout=wide)
         self.count = w.HTML()
@@ -135,8 +140,8 @@ class Explorer:
         from matplotlib.figure import Figure
 
         # Fixed margins, not a layout engine: constrained layout costs more than the drawing.
-        self.fleet_figure = Figure(figsize=(11, 3.6))
-        self.fleet_figure.subplots_adjust(left=0.06, right=0.98, bottom=0.17, top=0.9, wspace=0.2)
+        self.fleet_figure = Figure(figsize=(11, 3.8))
+        self.fleet_figure.subplots_adjust(left=0.06, right=0.98, bottom=0.22, top=0.9, wspace=0.2)
         self.job_figure = Figure(figsize=(8, 5))
         self.job_figure.subplots_adjust(left=0.09, right=0.97, bottom=0.1, top=0.93, hspace=0.3)
         self.fleet_png = w.Image(format="png")
@@ -149,7 +154,7 @@ class Explorer:
             [
                 w.VBox([self.outcome, w.HTML(hint)]),
                 w.VBox([self.label, self.label_values]),
-                w.VBox([self.code, w.HTML(hint)]),
+                w.VBox([self.code, w.HTML(hint), self.stuck_only]),
             ]
         )
         job = w.HBox(
@@ -178,6 +183,7 @@ class Explorer:
         started = time.perf_counter()
         keep = self.index.mask(self.filters)
         self.job_ids = self.index.ids[keep]
+        self.running = self.index.eta_of(keep)
         self._list_jobs()
         self._draw_fleet(keep)
         if self.selected != self._shown:
@@ -201,24 +207,31 @@ class Explorer:
         finally:
             self._quiet = False
         more = len(self.job_ids) - len(listed)
-        self.count.value = f"{len(self.job_ids)} of {len(self.index)} jobs" + (
-            f"; the list shows the first {len(listed)}, search to narrow" if more > 0 else ""
-        )
+        running, stuck = len(self.running), int(self.running["stuck"].sum())
+        self.count.value = (
+            f"{len(self.job_ids)} of {len(self.index)} jobs ({running} running, {stuck} stuck)"
+        ) + (f"; the list shows the first {len(listed)}, search to narrow" if more > 0 else "")
 
     # -- drawing ------------------------------------------------------------------------------
     def _draw_fleet(self, keep: np.ndarray) -> None:
-        from replay.plots import progress_curves
+        from replay.plots import eta_plot, progress_curves
 
         fig = self.fleet_figure
         fig.clear()
-        ax = fig.add_subplot(1, 1, 1)
+        left, right = fig.subplots(1, 2, width_ratios=(3, 2))
+        self.fleet_curves = None
         if keep.any():
-            self.fleet_curves = progress_curves(
-                self.index.rows_of(keep), summary=self.index.summary, ax=ax
-            )
+            rows = self.index.rows_of(keep)
+            self.fleet_curves = progress_curves(rows, summary=self.index.summary, ax=left)
+        left.set_title(f"progress of the {int(keep.sum())} jobs the filters keep")
+        self.fleet_eta = eta_plot(self.running, ax=right) if len(self.running) else None
+        if self.fleet_eta is None:
+            right.text(0.5, 0.5, "no running job\n(every job kept has ended)", ha="center")
+            right.set_axis_off()
         else:
-            self.fleet_curves = None
-        ax.set_title(f"progress of the {int(keep.sum())} jobs the filters keep")
+            stuck = int(self.running["stuck"].sum())
+            right.set_title(f"ETA of {len(self.running)} running jobs, {stuck} stuck (red)")
+            _short_time_ticks(right)
         self.fleet_png.value = _png(fig)
 
     def _show_job(self) -> None:
@@ -273,6 +286,14 @@ def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _short_time_ticks(ax: Axes) -> None:
+    """Few, short date ticks on the x axis (the ETA panel is narrow)."""
+    import matplotlib.dates as mdates
+
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=3))  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz="UTC"))  # type: ignore[no-untyped-call]
 
 
 def _table(frame: pd.DataFrame, what: str) -> str:

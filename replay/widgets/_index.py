@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from replay.errors import UsageError
+from replay.eta import eta
 from replay.status import Policy
 from replay.summary import summarize
 from replay.transitions import transitions
@@ -28,10 +29,11 @@ class Filters:
     codes: Sequence[str] = ()
     window: tuple[pd.Timestamp, pd.Timestamp] | None = None
     search: str = ""
+    stuck_only: bool = False
 
 
 class JobIndex:
-    """Validate, summarize and transitions computed once; per-job row slices of each table."""
+    """Validate, summarize, transitions and ETA computed once; per-job row slices of each table."""
 
     def __init__(
         self, obs: pd.DataFrame, *, jobs: pd.DataFrame | None, policy: Policy | str | None
@@ -40,6 +42,7 @@ class JobIndex:
         self.violations = validate(obs, policy)
         self.summary = summarize(obs, policy, jobs=jobs, violations=self.violations)
         self.transitions = transitions(obs, policy)
+        self.eta = eta(obs, policy=policy, summary=self.summary)
         self.ids = self.summary["job_id"].astype(str).to_numpy()
         self._position = pd.Index(self.ids)
         self.labels = label_frame(self.ids, jobs)
@@ -52,6 +55,9 @@ class JobIndex:
         self._transition_rows = _Slices(self._positions(self.transitions["job_id"]), len(self.ids))
         self.codes = [c.value for c in Code]
         self._has_code = self._code_matrix()
+        self._eta_job = self._positions(self.eta["job_id"])
+        self.stuck = np.zeros(len(self.ids), dtype=bool)
+        self.stuck[self._eta_job[self.eta["stuck"].to_numpy(dtype=bool)]] = True
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -69,6 +75,8 @@ class JobIndex:
         if f.window is not None:
             start, end = (np.datetime64(t.tz_convert(None).as_unit("ns")) for t in f.window)
             keep &= (self._first <= end) & (self._last >= start)
+        if f.stuck_only:
+            keep &= self.stuck
         if f.search:
             keep &= pd.Series(self.ids).str.contains(f.search, case=False, regex=False).to_numpy()
         return keep
@@ -78,6 +86,10 @@ class JobIndex:
         if keep.all():
             return self.obs
         return self.obs.iloc[np.flatnonzero(keep[self.row_job])]
+
+    def eta_of(self, keep: np.ndarray) -> pd.DataFrame:
+        """The ETA rows (running jobs only) of the jobs ``keep`` selects."""
+        return self.eta[keep[self._eta_job]]
 
     def job_obs(self, job_id: str) -> pd.DataFrame:
         """One job's observations."""

@@ -19,6 +19,7 @@ from factories import obs_frame
 
 import replay
 from replay import widgets
+from replay.eta import eta
 from replay.widgets import Explorer
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -187,6 +188,48 @@ def test_changing_the_label_key_offers_that_labels_values(explorer: Explorer) ->
     assert set(explorer.label_values.options) == {"consumer", "graph", "legacy", "sharepoint-v21"}
     assert explorer.label_values.value == ()
     assert len(explorer.job_ids) == len(explorer.summary) > narrowed
+
+
+@pytest.fixture(scope="module")
+def in_flight(recording: tuple[pd.DataFrame, pd.DataFrame]) -> pd.DataFrame:
+    """The sample as it stood a tenth of the way through: many jobs still running."""
+    obs = recording[0]
+    cut = obs["ts"].min() + (obs["ts"].max() - obs["ts"].min()) / 10
+    return obs[obs["ts"] <= cut]
+
+
+def test_fleet_view_shows_the_eta_of_the_running_jobs_the_filters_keep(
+    in_flight: pd.DataFrame,
+) -> None:
+    explorer = Explorer(in_flight)
+    expected = eta(in_flight)
+    assert len(expected) > 10
+    assert explorer.fleet_eta is not None
+    assert set(explorer.fleet_eta.job_ids) == set(expected["job_id"])
+    assert f"({len(expected)} running, " in explorer.count.value
+    explorer.outcome.value = ("completed",)
+    assert explorer.fleet_eta is None and len(explorer.running) == 0
+    explorer.outcome.value = ("abandoned",)
+    assert set(explorer.fleet_eta.job_ids) == set(expected["job_id"]) <= set(explorer.job_ids)
+
+
+def test_stuck_only_keeps_the_jobs_the_eta_flags_as_stuck(
+    recording: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    obs = recording[0]  # without the jobs table, jobs the recorder gave up on look running
+    explorer = Explorer(obs)
+    stuck = eta(obs).query("stuck")
+    assert len(stuck) > 0
+    explorer.stuck_only.value = True
+    assert set(explorer.job_ids) == set(stuck["job_id"])
+    assert explorer.fleet_eta is not None
+    assert explorer.fleet_eta.stuck.all() and len(explorer.fleet_eta.job_ids) == len(stuck)
+    assert f"({len(stuck)} running, {len(stuck)} stuck)" in explorer.count.value
+
+
+def test_a_finished_recording_has_no_running_job_to_estimate(explorer: Explorer) -> None:
+    assert explorer.fleet_eta is None and len(explorer.running) == 0
+    assert "(0 running, 0 stuck)" in explorer.count.value
 
 
 def test_without_a_jobs_table_there_are_no_labels_and_the_rest_works() -> None:
