@@ -240,6 +240,40 @@ def test_retry_after_http_date_is_rebased_onto_now_when_the_origin_is_known(
     assert http.get(verbatim).headers["Retry-After"] == due
 
 
+def _retry_after_dates(http: httpx.Client, url: str, polls: int) -> list[tuple[datetime, datetime]]:
+    """(time of the request, Retry-After date) of every dated answer among ``polls`` GETs."""
+    found = []
+    for _ in range(polls):
+        sent = datetime.now(UTC)
+        value = http.get(url).headers.get("Retry-After")
+        if value and not value.strip().isdigit():
+            found.append((sent, parsedate_to_datetime(value)))
+    return found
+
+
+@pytest.mark.parametrize(("started_by",), [("fleet",), ("copy call",)])
+def test_retry_after_dates_of_simulated_jobs_lie_ahead_of_each_request(
+    serve: Serve, http: httpx.Client, started_by: str
+) -> None:
+    from replay.simulate import simulate
+
+    server = serve(mode="step")
+    if started_by == "fleet":
+        urls = server.add_fleet(simulate(12, seed=5, scenarios=["throttled"]))
+    else:
+        copy = server.base_url + "/me/drive/items/i1/copy"
+        urls = [
+            http.post(copy, params={"scenario": "throttled"}).headers["Location"] for _ in range(12)
+        ]
+    dated = [pair for url in urls for pair in _retry_after_dates(http, url, 40)]
+    assert dated, "no Retry-After HTTP date served: the throttled scenario should have some"
+    # The simulator's Retry-After is 1-120 s; an HTTP date has whole seconds.
+    late = [
+        (sent, due) for sent, due in dated if not (0 <= (due - sent).total_seconds() + 1 <= 122)
+    ]
+    assert late == []
+
+
 def test_503_html_body_is_served_verbatim(serve: Serve, http: httpx.Client) -> None:
     page = b"<html><body><h1>Service Unavailable</h1></body></html>"
     server = serve(mode="step")
