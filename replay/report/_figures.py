@@ -33,12 +33,16 @@ class Figure_:
     missing: str = ""
 
 
-def data_uri(fig: Figure | SubFigure) -> str:
-    """The figure as a base64 PNG data URI (the figure is closed)."""
+def data_uri(fig: Figure | SubFigure, *, tight: bool = True) -> str:
+    """The figure as a base64 PNG data URI (the figure is closed).
+
+    ``tight=False`` for figures laid out already (constrained layout): a tight bounding box
+    draws the figure twice, which doubles the cost of the per-job strips.
+    """
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.figure.savefig(buffer, format="png", dpi=_DPI, bbox_inches="tight")
+    fig.figure.savefig(buffer, format="png", dpi=_DPI, bbox_inches="tight" if tight else None)
     plt.close(fig.figure)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
@@ -153,6 +157,6 @@ def job_strip(obs: pd.DataFrame, job_id: str, violations: pd.DataFrame) -> str |
         return None
     import matplotlib.pyplot as plt
 
-    _, ax = plt.subplots(figsize=(9, 1.8))
+    _, ax = plt.subplots(figsize=(9, 1.8), layout="constrained")
     drawn = function(obs, job_id, violations=violations, ax=ax)
-    return data_uri(_axes_of(drawn).figure)
+    return data_uri(_axes_of(drawn).figure, tight=False)
