@@ -14,10 +14,13 @@ __all__ = ["register", "run"]
 
 _EPILOG = """\
 exit status:
-  0  every job ended (completed, failed, cancelled, monitor expired, ...), or the recording was
-     stopped by SIGINT/SIGTERM: running jobs are then written as 'abandoned' and running the
-     same command again follows them further
-  1  some job timed out (--deadline), answered 401/403, or could not be understood
+  0  every job was followed to its end: outcome completed, failed, delete_failed, cancelled or
+     monitor_expired (404/410 before a final status); or the recording was stopped by
+     SIGINT/SIGTERM: running jobs are then written as 'abandoned' and running the same command
+     again follows them further
+  1  some job could not be recorded to its end: outcome timed_out (--deadline passed),
+     unauthorized (401/403) or protocol_error (10 responses in a row without a status, or
+     transport errors: unreachable host, dropped connections)
   2  bad arguments, a bad URL or URLs file, or an output folder that cannot be written
 
 The recording is flushed at least once per second: a killed recorder loses at most the last

@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import select
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,10 +17,11 @@ import pandas as pd
 import pytest
 
 from replay import store
+from replay._progress import RECORD_FAILURES
 from replay.cli import main
 from replay.server import MonitorServer
 from replay.shard import shard_of
-from replay.timeline import Timeline
+from replay.timeline import Response, Timeline
 
 Serve = Callable[..., MonitorServer]
 MakeTimeline = Callable[..., Timeline]
@@ -28,6 +30,8 @@ FAST = ["--interval", "0.01", "--max-interval", "0.05", "--max-rps", "0"]
 IN_PROGRESS = {"status": "inProgress", "percentageComplete": 40.0}
 DONE = {"status": "completed", "percentageComplete": 100.0}
 FAILED = {"status": "failed", "error": {"code": "nameAlreadyExists", "message": "exists"}}
+JSON = (("Content-Type", "application/json"),)
+ITEM = "https://graph.microsoft.com/v1.0/drives/d1/items/01NEW"
 
 
 def record(*argv: str) -> int:
@@ -102,6 +106,67 @@ def test_exits_1_when_a_job_could_not_be_recorded_to_its_end(
     assert record(url, "--out", str(tmp_path), *options) == 1
     assert f"1 {outcome}" in capsys.readouterr().out
     assert store.read_jobs(tmp_path)["outcome"].tolist() == [outcome]
+
+
+@pytest.mark.parametrize(
+    ("final", "outcome"),
+    [
+        pytest.param(Response(0, 200, json.dumps(DONE).encode(), JSON), "completed", id="200"),
+        pytest.param(Response(0, 303, b"", (("Location", ITEM),)), "completed", id="303"),
+        pytest.param(Response(0, 200, json.dumps(FAILED).encode(), JSON), "failed", id="failed"),
+        pytest.param(
+            Response(0, 200, b'{"status": "deleteFailed"}', JSON),
+            "delete_failed",
+            id="deleteFailed",
+        ),
+        pytest.param(
+            Response(0, 200, b'{"status": "cancelled"}', JSON), "cancelled", id="cancelled"
+        ),
+        pytest.param(
+            Response(0, 404, b'{"error": {"code": "itemNotFound"}}', JSON),
+            "monitor_expired",
+            id="404",
+        ),
+    ],
+)
+def test_exits_0_when_every_job_was_followed_to_its_end(
+    serve: Serve,
+    make_timeline: MakeTimeline,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    final: Response,
+    outcome: str,
+) -> None:
+    server = serve(mode="step")
+    url = server.add(make_timeline("j", [(0, 202, IN_PROGRESS), final]))
+    assert record(url, "--out", str(tmp_path)) == 0
+    assert f"1 {outcome}" in capsys.readouterr().out
+    assert store.read_jobs(tmp_path)["outcome"].tolist() == [outcome]
+
+
+def test_exits_1_when_the_monitor_cannot_be_reached(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert record(f"http://127.0.0.1:{port}/monitor/gone", "--out", str(tmp_path)) == 1
+    out = capsys.readouterr().out
+    assert "1 protocol_error" in out and "10 transport error(s)" in out
+
+
+def test_help_names_the_outcomes_behind_each_exit_status(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert exit_code(["record", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    statuses = text.split("exit status: 0 ", 1)[1]
+    zero, rest = statuses.split(" 1 ", 1)
+    one = rest.split(" 2 ", 1)[0]
+    for name in RECORD_FAILURES:
+        assert name in one and name not in zero
+    for name in ("completed", "failed", "delete_failed", "cancelled", "monitor_expired"):
+        assert name in zero
 
 
 @pytest.mark.parametrize(
