@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ __all__ = ["Explorer", "Filters", "Recording", "load_recording", "resolve_data"]
 
 #: Jobs listed in the picker at most; the filters and the search narrow the rest.
 MAX_LISTED = 500
+#: Fleet views kept for reuse (by the exact set of jobs kept): undoing a filter is instant.
+FLEET_CACHE = 8
 #: Table rows shown at most per job (transitions, violations).
 MAX_ROWS = 200
 _WINDOW_STEPS = 100
@@ -56,6 +59,7 @@ class Explorer:
         self.job_timeline: StatusTimeline | None = None
         self.redraw_s = 0.0
         self._quiet = False
+        self._fleet_cache: dict[bytes, tuple[ProgressCurves | None, EtaPlot | None, bytes]] = {}
         self._shown: str | None = ""  # the job the job view draws ("" before the first draw)
         self._build_controls(w)
         self._build_views(w)
@@ -185,7 +189,7 @@ class Explorer:
         self.job_ids = self.index.ids[keep]
         self.running = self.index.eta_of(keep)
         self._list_jobs()
-        self._draw_fleet(keep)
+        self._show_fleet(keep)
         if self.selected != self._shown:
             self._show_job()
         self.redraw_s = time.perf_counter() - started
@@ -213,6 +217,16 @@ class Explorer:
         ) + (f"; the list shows the first {len(listed)}, search to narrow" if more > 0 else "")
 
     # -- drawing ------------------------------------------------------------------------------
+    def _show_fleet(self, keep: np.ndarray) -> None:
+        """Draw the fleet view of ``keep``, or reuse it when this job set was drawn lately."""
+        key = hashlib.blake2b(np.packbits(keep).tobytes(), digest_size=16).digest()
+        if key not in self._fleet_cache:
+            self._draw_fleet(keep)
+            self._fleet_cache[key] = (self.fleet_curves, self.fleet_eta, self.fleet_png.value)
+            while len(self._fleet_cache) > FLEET_CACHE:
+                del self._fleet_cache[next(iter(self._fleet_cache))]  # the oldest
+        self.fleet_curves, self.fleet_eta, self.fleet_png.value = self._fleet_cache[key]
+
     def _draw_fleet(self, keep: np.ndarray) -> None:
         from replay.plots import eta_plot, progress_curves
 

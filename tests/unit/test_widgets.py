@@ -161,6 +161,29 @@ def test_chosen_job_stays_chosen_while_it_passes_the_filters(explorer: Explorer)
     assert explorer.selected in _by_outcome(explorer, "completed")
 
 
+def test_undoing_a_filter_shows_the_fleet_view_drawn_for_that_job_set_again(
+    explorer: Explorer,
+) -> None:
+    every = (explorer.fleet_curves, explorer.fleet_png.value)
+    explorer.outcome.value = ("failed",)
+    failed = explorer.fleet_curves
+    assert failed is not None and failed is not every[0]
+    explorer.outcome.value = ()
+    assert (explorer.fleet_curves, explorer.fleet_png.value) == every
+
+
+def test_only_the_latest_fleet_views_are_kept(
+    explorer: Explorer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(widgets, "FLEET_CACHE", 1)
+    every = explorer.fleet_curves
+    explorer.outcome.value = ("failed",)
+    explorer.outcome.value = ()
+    assert explorer.fleet_curves is not every
+    assert explorer.fleet_curves is not None
+    assert list(explorer.fleet_curves.job_ids) == list(every.job_ids)
+
+
 def test_filters_that_keep_no_job_say_so_and_clear_the_job_view(explorer: Explorer) -> None:
     explorer.search.value = "no-such-job"
     assert len(explorer.job_ids) == 0 and explorer.selected is None
