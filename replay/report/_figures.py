@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,20 +16,19 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure, SubFigure
 
-__all__ = ["Figure_", "comparison_figures", "data_uri", "job_strip", "plot", "recording_figures"]
+__all__ = ["Embedded", "comparison_figures", "data_uri", "job_strip", "recording_figures"]
 
 _DPI = 80
 _COMPARE_JOBS = 5_000  # jobs per recording whose curves feed the overlaid progress bands
 
 
 @dataclass(frozen=True)
-class Figure_:
-    """One embedded figure: ``uri`` is None when this replay has no such plot (``missing`` says why)."""
+class Embedded:
+    """One figure of the report: its section id, title and PNG data URI."""
 
     key: str
     title: str
-    uri: str | None
-    missing: str = ""
+    uri: str
 
 
 def data_uri(fig: Figure | SubFigure, *, tight: bool = True) -> str:
@@ -47,56 +45,29 @@ def data_uri(fig: Figure | SubFigure, *, tight: bool = True) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def plot(name: str) -> Callable[..., Any] | None:
-    """``replay.plots.<name>``, or None when this version of replay has no such plot."""
-    import replay.plots
-
-    found = getattr(replay.plots, name, None)
-    return found if callable(found) else None
+def _embed(key: str, title: str, ax: Axes) -> Embedded:
+    return Embedded(key, title, data_uri(ax.figure))
 
 
-def _figure(key: str, title: str, name: str, draw: Callable[[Callable[..., Any]], Any]) -> Figure_:
-    """Draw ``replay.plots.<name>`` with ``draw`` and embed it (or say it is missing)."""
-    function = plot(name)
-    if function is None:
-        return Figure_(key, title, None, f"replay.plots.{name} is not available in this version")
-    drawn = draw(function)
-    return Figure_(key, title, data_uri(_axes_of(drawn).figure))
-
-
-def _axes_of(drawn: Any) -> Axes:
-    axes: Axes = drawn.ax
-    return axes
-
-
-def recording_figures(rec: Recording) -> list[Figure_]:
+def recording_figures(rec: Recording) -> list[Embedded]:
     """The figures of one recording, in the report's order."""
+    from replay import plots
+
     obs, summary, violations = rec.obs, rec.summary, rec.violations
-    sample_summary = summary if rec.engine == "pandas" else _only(summary, obs)
+    sampled = summary if rec.engine == "pandas" else _only(summary, obs)
     return [
-        _figure(
-            "progress-curves",
-            "Progress curves",
-            "progress_curves",
-            lambda f: f(obs, summary=sample_summary),
+        _embed(
+            "progress-curves", "Progress curves", plots.progress_curves(obs, summary=sampled).ax
         ),
-        _figure(
-            "failure-modes", "Failure modes", "failure_modes", lambda f: f(summary, violations)
-        ),
-        _figure(
+        _embed("failure-modes", "Failure modes", plots.failure_modes(summary, violations).ax),
+        _embed(
             "duration-distribution",
             "Duration distributions",
-            "duration_distribution",
-            lambda f: f(summary),
+            plots.duration_distribution(summary).ax,
         ),
-        _figure("time-in-status", "Time in status", "time_in_status", lambda f: f(summary)),
-        _figure("throughput", "Throughput", "throughput", lambda f: f(summary, rec.jobs)),
-        _figure(
-            "fleet-timeline",
-            "Fleet timeline",
-            "fleet_timeline",
-            lambda f: f(obs, sample_summary),
-        ),
+        _embed("time-in-status", "Time in status", plots.time_in_status(summary).ax),
+        _embed("throughput", "Throughput", plots.throughput(summary, rec.jobs).ax),
+        _embed("fleet-timeline", "Fleet timeline", plots.fleet_timeline(obs, sampled).ax),
     ]
 
 
@@ -105,24 +76,20 @@ def _only(summary: pd.DataFrame, obs: pd.DataFrame) -> pd.DataFrame:
     return summary[summary["job_id"].isin(obs["job_id"].astype(str).unique())]
 
 
-def comparison_figures(a: Recording, b: Recording) -> list[Figure_]:
+def comparison_figures(a: Recording, b: Recording) -> list[Embedded]:
     """Duration ECDFs and progress bands of two recordings overlaid, each labelled."""
+    from replay import plots
+
     summary = pd.concat(
         [_labelled(a.summary, a.name), _labelled(b.summary, b.name)], ignore_index=True
     )
     obs, sample = _overlaid_obs([a, b])
+    ecdf = plots.duration_distribution(summary, by="recording")
+    bands = plots.progress_curves(obs, by="recording", summary=sample, bands=True)
     return [
-        _figure(
-            "duration-distribution",
-            "Duration distributions (overlaid)",
-            "duration_distribution",
-            lambda f: f(summary, by="recording"),
-        ),
-        _figure(
-            "progress-bands",
-            "Progress bands (overlaid: median, 50% and 90% of jobs)",
-            "progress_curves",
-            lambda f: f(obs, by="recording", summary=sample, bands=True),
+        _embed("duration-distribution", "Duration distributions (overlaid)", ecdf.ax),
+        _embed(
+            "progress-bands", "Progress bands (overlaid: median, 50% and 90% of jobs)", bands.ax
         ),
     ]
 
@@ -150,13 +117,12 @@ def _overlaid_obs(recs: list[Recording]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(parts, ignore_index=True), pd.concat(summaries, ignore_index=True)
 
 
-def job_strip(obs: pd.DataFrame, job_id: str, violations: pd.DataFrame) -> str | None:
-    """The job's status strip (``replay.plots.status_timeline``) as a data URI, if available."""
-    function = plot("status_timeline")
-    if function is None:
-        return None
+def job_strip(obs: pd.DataFrame, job_id: str, violations: pd.DataFrame) -> str:
+    """The job's status timeline (statuses as a strip, percentage and violations overlaid)."""
     import matplotlib.pyplot as plt
 
+    from replay.plots import status_timeline
+
     _, ax = plt.subplots(figsize=(9, 1.8), layout="constrained")
-    drawn = function(obs, job_id, violations=violations, ax=ax)
-    return data_uri(_axes_of(drawn).figure, tight=False)
+    drawn = status_timeline(obs, job_id, violations=violations, ax=ax)
+    return data_uri(drawn.ax.figure, tight=False)

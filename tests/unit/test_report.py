@@ -114,8 +114,10 @@ def test_report_references_nothing_outside_itself(report: tuple[str, Page]) -> N
 
 
 def test_every_embedded_image_is_a_png_matplotlib_can_read(report: tuple[str, Page]) -> None:
-    images = [base64.b64decode(src[len(PNG_PREFIX) :]) for src in report[1].srcs]
-    assert len(images) >= 6  # the six figures, then one status timeline per linked job
+    page = report[1]
+    images = [base64.b64decode(src[len(PNG_PREFIX) :]) for src in page.srcs]
+    jobs = [i for i in page.ids if i.startswith("job-")]
+    assert len(images) == 6 + len(jobs)  # the six figures, then each linked job's timeline
     for data in images:
         assert data.startswith(b"\x89PNG\r\n\x1a\n")
         pixels = mpimg.imread(io.BytesIO(data), format="png")
