@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,8 @@ BAND_THRESHOLD = 5_000
 BAND_LEVELS = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 #: Points of the common time grid the bands are computed on.
 GRID_POINTS = 120
+#: In relative time the bands' grid ends when this share of jobs have had their last poll.
+TAIL_QUANTILE = 0.99
 _CHUNK = 20_000  # jobs interpolated at once: bounds the (jobs x grid) working arrays
 _TIMES = ("relative", "absolute")
 
@@ -78,8 +81,9 @@ def progress_curves(
 
     ``time="relative"`` counts seconds since each job's first poll, ``"absolute"`` uses UTC
     wall-clock time. ``bands`` (None: automatic past ``BAND_THRESHOLD`` jobs) draws the median,
-    50% and 90% bands per group instead of the lines; a job counts as 0% before its first
-    percentage and keeps its last percentage after its last poll.
+    50% and 90% bands per group instead of the lines; a job keeps its last percentage after
+    its last poll, and before its first one counts as 0% (relative time) or not at all (absolute
+    time: a job not started yet is left out of the quantiles).
     """
     if time not in _TIMES:
         raise UsageError(f"time must be one of {', '.join(_TIMES)}, got {time!r}")
@@ -96,7 +100,8 @@ def progress_curves(
     use_bands = p.n_jobs > BAND_THRESHOLD if bands is None else bool(bands)
     if use_bands:
         job_of_point = np.repeat(np.arange(len(cuts)), np.diff(np.r_[cuts, len(rows)]))
-        found = _draw_bands(axes, job_of_point, x[rows], p.pct[rows], groups, colours)
+        before = 0.0 if time == "relative" else np.nan
+        found = _draw_bands(axes, (job_of_point, x[rows], p.pct[rows], before), groups, colours)
         lines = None
     else:
         lines = _draw_lines(axes, np.column_stack((x[rows], p.pct[rows])), cuts, groups, colours)
@@ -105,12 +110,14 @@ def progress_curves(
     return ProgressCurves(axes, lines, job_ids, groups, found)
 
 
-def on_grid(job: np.ndarray, x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
+def on_grid(
+    job: np.ndarray, x: np.ndarray, y: np.ndarray, grid: np.ndarray, *, left: float = 0.0
+) -> np.ndarray:
     """Each job's ``y`` linearly interpolated at ``grid``: a (jobs, grid) array.
 
     ``job`` numbers the points 0..n_jobs-1 (every number present); before a job's first point
-    its value is 0, after its last point (in time order) it keeps its value there (``numpy.interp`` with
-    ``left=0``, ``right=y[-1]`` per job), computed for all jobs at once.
+    its value is ``left``, after its last point (in time order) it keeps its value there
+    (``numpy.interp`` with ``left=left``, ``right=y[-1]`` per job), for all jobs at once.
     """
     order = np.lexsort((x, job))
     job, x, y = job[order], x[order], y[order]
@@ -124,12 +131,17 @@ def on_grid(job: np.ndarray, x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> 
     for first in range(0, n_jobs, _CHUNK):  # a few chunks, never a loop per job
         jobs = np.arange(first, min(first + _CHUNK, n_jobs))
         query = jobs[:, None] * width + (grid[None, :] - low)
-        out[jobs] = _interpolate(key, y, query, start[jobs, None], end[jobs, None])
+        out[jobs] = _interpolate(key, y, query, start[jobs, None], end[jobs, None], left)
     return out
 
 
 def _interpolate(
-    key: np.ndarray, y: np.ndarray, query: np.ndarray, start: np.ndarray, end: np.ndarray
+    key: np.ndarray,
+    y: np.ndarray,
+    query: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    fill: float,
 ) -> np.ndarray:
     left = np.searchsorted(key, query, side="right") - 1
     before = left < start
@@ -139,7 +151,7 @@ def _interpolate(
     span = np.where(before | after, 1.0, key[k1] - key[k0])
     frac = np.where(before | after, 0.0, (query - key[k0]) / span)
     value = y[k0] + (y[k1] - y[k0]) * frac
-    return np.where(before, 0.0, np.where(after, y[np.minimum(end, len(y) - 1)], value))
+    return np.where(before, fill, np.where(after, y[np.minimum(end, len(y) - 1)], value))
 
 
 def _x_values(p: Prepared, time: str) -> np.ndarray:
@@ -184,26 +196,46 @@ def _draw_lines(
 
 def _draw_bands(
     axes: Axes,
-    job: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
+    points: tuple[np.ndarray, np.ndarray, np.ndarray, float],
     groups: np.ndarray,
     colours: dict[str, str],
 ) -> ProgressBands:
-    grid = np.linspace(float(x.min()), float(x.max()), GRID_POINTS) if len(x) else np.zeros(0)
-    values = on_grid(job, x, y, grid)
+    job, x, y, before = points
+    grid = _grid(job, x, whole=np.isnan(before))
+    values = on_grid(job, x, y, grid, left=before)
     names = tuple(colours)
     quantiles = np.empty((len(names), len(BAND_LEVELS), len(grid)))
     fills: list[PolyCollection] = []
     medians: list[Line2D] = []
     for g, name in enumerate(names):  # one pass per group (a handful), not per job
-        quantiles[g] = np.quantile(values[groups == name], BAND_LEVELS, axis=0)
+        quantiles[g] = _quantiles(values[groups == name])
         q05, q25, q50, q75, q95 = quantiles[g]
         fills.append(axes.fill_between(grid, q05, q95, color=colours[name], alpha=0.15, lw=0))
         fills.append(axes.fill_between(grid, q25, q75, color=colours[name], alpha=0.3, lw=0))
         medians.extend(axes.plot(grid, q50, color=colours[name], lw=1.5))
     counts = np.array([np.count_nonzero(groups == name) for name in names], dtype=np.int64)
     return ProgressBands(grid, names, BAND_LEVELS, quantiles, counts, tuple(fills), tuple(medians))
+
+
+def _grid(job: np.ndarray, x: np.ndarray, *, whole: bool) -> np.ndarray:
+    """The common grid: the whole span, or (``whole=False``) up to the time 99% of jobs have
+    had their last poll, so a few very long jobs do not squeeze everyone else to the left."""
+    if not len(x):
+        return np.zeros(0)
+    end = float(x.max())
+    if not whole:
+        starts = np.flatnonzero(np.r_[True, job[1:] != job[:-1]])
+        end = float(np.quantile(np.maximum.reduceat(x, starts), TAIL_QUANTILE))
+    return np.linspace(float(x.min()), max(end, float(x.min()) + 1e-9), GRID_POINTS)
+
+
+def _quantiles(values: np.ndarray) -> np.ndarray:
+    """``BAND_LEVELS`` quantiles per grid column; NaN (a job not started yet) left out."""
+    if not np.isnan(values).any():
+        return np.quantile(values, BAND_LEVELS, axis=0)
+    with warnings.catch_warnings():  # a column before any job started is all NaN: NaN it stays
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanquantile(values, BAND_LEVELS, axis=0)
 
 
 def _decorate(axes: Axes, time: str, by: str, colours: dict[str, str]) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -19,6 +22,7 @@ from replay.simulate import simulate
 from replay.summary import outcome_counts, summarize
 from replay.validate import validate, violation_counts
 
+EPOCH = pd.Timestamp(matplotlib.dates.get_epoch(), tz="UTC")
 JOBS = {
     "a": [
         (0, "notStarted", 0.0, 202),
@@ -70,10 +74,14 @@ def test_absolute_time_puts_points_at_their_wall_clock_time() -> None:
     assert first == pd.Timestamp("2026-01-05T23:00:10Z")
 
 
+@pytest.mark.parametrize(
+    ("time", "before", "quantile"),
+    [("relative", 0.0, np.quantile), ("absolute", np.nan, np.nanquantile)],
+)
 def test_bands_equal_numpy_quantiles_of_each_job_interpolated_on_the_grid(
-    fleet_obs: pd.DataFrame,
+    time: str, before: float, quantile: Callable[..., np.ndarray], fleet_obs: pd.DataFrame
 ) -> None:
-    curves = progress_curves(fleet_obs, bands=True)
+    curves = progress_curves(fleet_obs, bands=True, time=time)
     bands = curves.bands
     assert bands is not None and curves.lines is None
     valid = fleet_obs[fleet_obs["percentage_complete"].between(0, 100)]
@@ -81,13 +89,17 @@ def test_bands_equal_numpy_quantiles_of_each_job_interpolated_on_the_grid(
     per_job = {}
     for job, rows in valid.groupby("job_id", observed=True):  # the reference: np.interp per job
         rows = rows.sort_values("ts", kind="stable")  # clock skew: points out of time order
-        x = (rows["ts"] - first_ts[job]).dt.total_seconds().to_numpy()
+        origin = first_ts[job] if time == "relative" else EPOCH
+        x = (rows["ts"] - origin).dt.total_seconds().to_numpy()
+        x = x if time == "relative" else x / 86_400  # matplotlib dates count days
         y = rows["percentage_complete"].to_numpy(dtype=float)
-        per_job[str(job)] = np.interp(bands.grid, x, y, left=0.0, right=y[-1])
+        per_job[str(job)] = np.interp(bands.grid, x, y, left=before, right=y[-1])
     for g, group in enumerate(bands.groups):
         members = np.stack([per_job[j] for j in curves.job_ids[curves.groups == group]])
-        expected = np.quantile(members, BAND_LEVELS, axis=0)
-        np.testing.assert_allclose(bands.values[g], expected, atol=1e-6)
+        with warnings.catch_warnings():  # all-NaN columns before the first job started
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = quantile(members, BAND_LEVELS, axis=0)
+        np.testing.assert_allclose(bands.values[g], expected, atol=1e-6, equal_nan=True)
         assert bands.counts[g] == len(members)
 
 
