@@ -96,6 +96,8 @@ def difference(a: Metric, b: Metric) -> str:
     """How ``b`` differs from ``a``: ``+3.2 pp`` for shares, ``-12%`` for sizes and counts."""
     if a.value is None or b.value is None:
         return "n/a"
+    if a.name != b.name:  # throughput in bytes/s against percent/s
+        return "not comparable (different units)"
     if a.kind == "share":
         return f"{100 * (b.value - a.value):+.1f} pp"
     change = b.value - a.value

@@ -16,6 +16,7 @@ from test_report import PNG_PREFIX, Page, parse
 import replay
 from replay.errors import UsageError
 from replay.report import load_recording, render_comparison, write_comparison
+from replay.report._numbers import Metric, difference
 from replay.simulate import simulate
 
 #: Before: the catalogue's usual mix. After: many more failures and throttling.
@@ -127,3 +128,36 @@ def test_two_recordings_with_one_label_are_refused(fleets: dict[str, Path]) -> N
     rec = load_recording(fleets["before"])
     with pytest.raises(UsageError, match="--labels"):
         render_comparison(rec, rec)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        pytest.param(
+            Metric("s", 0.5, "", "share"), Metric("s", 0.532, "", "share"), "+3.2 pp", id="share"
+        ),
+        pytest.param(
+            Metric("d", 100.0, "", "size"), Metric("d", 88.0, "", "size"), "-12%", id="size"
+        ),
+        pytest.param(
+            Metric("n", 200.0, "", "count"),
+            Metric("n", 250.0, "", "count"),
+            "+50 (+25%)",
+            id="count",
+        ),
+        pytest.param(
+            Metric("n", 0.0, "", "count"), Metric("n", 5.0, "", "count"), "+5 (new)", id="from zero"
+        ),
+        pytest.param(
+            Metric("d", None, "", "size"), Metric("d", 1.0, "", "size"), "n/a", id="unknown"
+        ),
+        pytest.param(
+            Metric("t (bytes)", 1.0, "", "size"),
+            Metric("t (percent)", 1.0, "", "size"),
+            "not comparable (different units)",
+            id="units",
+        ),
+    ],
+)
+def test_difference_sizes(a: Metric, b: Metric, expected: str) -> None:
+    assert difference(a, b) == expected
