@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
 from test_report import parse
 
+from replay import ReplayWarning
 from replay.cli import main
 from replay.simulate import simulate
 
@@ -92,3 +94,18 @@ def test_user_errors_exit_2_with_one_line(
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and message in err
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(("skip", "code"), [([], 2), (["--skip-bad-files"], 0)])
+def test_a_bad_file_fails_the_report_unless_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], skip: list[str], code: int
+) -> None:
+    rec = simulate(20, seed=5).write(tmp_path / "rec")
+    folder = next((rec / "observations").iterdir())
+    (folder / "part-zz-junk.parquet").write_bytes(b"not parquet at all")
+    out = tmp_path / "r.html"
+    with pytest.warns(ReplayWarning, match="junk") if skip else contextlib.nullcontext():
+        assert run_cli(["report", str(rec), "-o", str(out), *skip]) == code
+    err = capsys.readouterr().err
+    assert out.exists() is (code == 0)
+    assert ("part-zz-junk.parquet" in err) is (code == 2)
