@@ -34,11 +34,12 @@ _WINDOW_STEPS = 100
 class Explorer:
     """An app for JupyterLab over one recording: filters, a job picker, the job and the fleet.
 
-    Validation, the summary and the transitions are computed once here; a change of filter only
-    masks those frames and redraws. Every control is an attribute (``outcome``, ``label``,
-    ``label_values``, ``code``, ``window``, ``search``, ``picker``) and so is what is shown
-    (``job_ids``, ``selected``, ``fleet_curves``, ``job_curves``, the PNGs and HTML tables), so
-    code and tests can drive it: ``explorer.outcome.value = ("failed",)``.
+    Validation, the summary, the transitions and the ETA of running jobs are computed once here;
+    a change of filter only masks those frames and redraws. Every control is an attribute
+    (``outcome``, ``label``, ``label_values``, ``code``, ``stuck_only``, ``window``, ``search``,
+    ``picker``) and so is what is shown (``job_ids``, ``selected``, ``running``, ``job_curves``,
+    ``job_timeline``, ``fleet_curves``, ``fleet_eta``, the PNGs and the HTML tables), so code and
+    tests can drive it: ``explorer.outcome.value = ("failed",)``.
     """
 
     def __init__(
