@@ -272,7 +272,7 @@ class Explorer:
         top.set_xlabel("")
         self.job_timeline = status_timeline(rows, job, violations=violations, ax=bottom)
         bottom.set_title("")
-        self.job_info.value = _job_info(self.index.job_summary(job))
+        self.job_info.value = _job_info(self.index.job_summary(job), self.index.job_eta(job))
         self.transitions_table.value = _table(self.index.job_transitions(job), "transitions")
         self.violations_table.value = _table(violations, "violations")
 
@@ -319,9 +319,16 @@ def _table(frame: pd.DataFrame, what: str) -> str:
     return head.to_html(index=False, na_rep="") + more
 
 
-def _job_info(row: pd.Series) -> str:
-    return (
+def _job_info(row: pd.Series, eta: pd.Series | None) -> str:
+    """One line about the job; for a running one, when it should end (or why it is stuck)."""
+    text = (
         f"<b>{row['job_id']}</b>: {row['outcome']} after {row['duration_s']:.1f} s, "
         f"{row['n_obs']} observations, final status {row['final_status']}, "
         f"max {row['max_pct']:.0f}%, {row['n_violations']} violation(s)"
     )
+    if eta is None:
+        return text
+    if bool(eta["stuck"]):
+        return f"{text}<br><b style='color:#d62728'>stuck</b>: {eta['reason']}"
+    end = "unknown" if pd.isna(eta["eta"]) else f"{pd.Timestamp(eta['eta']):%Y-%m-%d %H:%M:%S} UTC"
+    return f"{text}<br>running: estimated end {end} (from the {eta['basis']} rate)"

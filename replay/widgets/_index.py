@@ -108,6 +108,11 @@ class JobIndex:
         row: pd.Series = self.summary.iloc[self._at(job_id)]
         return row
 
+    def job_eta(self, job_id: str) -> pd.Series | None:
+        """One running job's ETA row (None when the job ended)."""
+        rows = self.eta.index[self._eta_job == self._at(job_id)]
+        return None if not len(rows) else self.eta.loc[rows[0]]
+
     def time_bounds(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         """The first and last observation time of the recording (None when it is empty)."""
         if not len(self.ids):

@@ -230,8 +230,12 @@ def test_fleet_view_shows_the_eta_of_the_running_jobs_the_filters_keep(
     assert explorer.fleet_eta is not None
     assert set(explorer.fleet_eta.job_ids) == set(expected["job_id"])
     assert f"({len(expected)} running, " in explorer.count.value
+    moving = expected[~expected["stuck"] & expected["eta"].notna()].iloc[0]
+    explorer.picker.value = moving["job_id"]
+    assert f"estimated end {moving['eta']:%Y-%m-%d %H:%M:%S} UTC" in explorer.job_info.value
     explorer.outcome.value = ("completed",)
     assert explorer.fleet_eta is None and len(explorer.running) == 0
+    assert "running:" not in explorer.job_info.value
     explorer.outcome.value = ("abandoned",)
     assert set(explorer.fleet_eta.job_ids) == set(expected["job_id"]) <= set(explorer.job_ids)
 
@@ -248,6 +252,8 @@ def test_stuck_only_keeps_the_jobs_the_eta_flags_as_stuck(
     assert explorer.fleet_eta is not None
     assert explorer.fleet_eta.stuck.all() and len(explorer.fleet_eta.job_ids) == len(stuck)
     assert f"({len(stuck)} running, {len(stuck)} stuck)" in explorer.count.value
+    explorer.picker.value = stuck["job_id"].iloc[0]
+    assert f"stuck</b>: {stuck['reason'].iloc[0]}" in explorer.job_info.value
 
 
 def test_a_finished_recording_has_no_running_job_to_estimate(explorer: Explorer) -> None:
