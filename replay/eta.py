@@ -13,7 +13,8 @@ __all__ = ["ETA_COLUMNS", "OVERDUE_FACTOR", "RATE_POINTS", "eta", "fleet_rates"]
 
 #: A job's own rate is measured over its last this many percentage observations.
 RATE_POINTS = 5
-#: A running job is stuck when it has run this many times the fleet's p90 duration of completed jobs.
+#: A running job that has stopped moving is stuck once it has run this many times the fleet's p90
+#: duration of completed jobs (a job still moving is not: early history favours short jobs).
 OVERDUE_FACTOR = 3.0
 #: The rate quantiles the fleet's history gives per band of progress (slow, typical, fast).
 _LEVELS = (0.1, 0.5, 0.9)
@@ -52,8 +53,8 @@ def eta(
     of progress to their end), ``remaining_s`` and ``eta`` (from the own rate when positive,
     else the fleet's), ``eta_low``/``eta_high`` (the fleet's fast and slow tenths, widened to
     include the own estimate), ``basis`` (``own``, ``fleet`` or ``none``), ``stuck`` (idle past
-    the policy's ``stall_after_s``, or running ``OVERDUE_FACTOR`` times the fleet's p90
-    duration) and ``reason``. ``now`` defaults to the last observation; later rows are ignored.
+    the policy's ``stall_after_s``, or no progress over its last ``RATE_POINTS`` polls after
+    running ``OVERDUE_FACTOR`` times the fleet's p90 duration) and ``reason``. ``now`` defaults to the last observation; later rows are ignored.
     """
     p = prepare(obs, policy)
     now_us = int(p.ts.max()) if p.n else 0
@@ -116,7 +117,7 @@ def _estimates(p: Prepared, outcome: np.ndarray, now_us: int) -> pd.DataFrame:
     )
     spread = np.column_stack((own_left, fleet_left))
     low, high = _nan_reduce(np.fmin, spread), _nan_reduce(np.fmax, spread)
-    stuck, reason = _stuck(p, done, idle, elapsed)
+    stuck, reason = _stuck(p, done, idle, elapsed, moving=own > 0)
     frame = pd.DataFrame(
         {
             "job_id": p.job_ids[running].astype(str),
@@ -158,18 +159,19 @@ def _own_rates(p: Prepared) -> np.ndarray:
 
 
 def _stuck(
-    p: Prepared, done: np.ndarray, idle: np.ndarray, elapsed: np.ndarray
+    p: Prepared, done: np.ndarray, idle: np.ndarray, elapsed: np.ndarray, *, moving: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Stuck flags and their reasons: idle past ``stall_after_s``, or far past the fleet's p90."""
+    """Stuck flags and their reasons: idle past ``stall_after_s``, or not ``moving`` far past
+    the fleet's p90 duration."""
     durations = (p.ts[p.last[done]] - p.ts[p.first[done]]) / 1e6
     p90 = float(np.quantile(durations, 0.9)) if len(durations) else np.inf
     stalled = idle > p.policy.stall_after_s
-    overdue = elapsed > OVERDUE_FACTOR * max(p90, 1.0)
+    overdue = (elapsed > OVERDUE_FACTOR * max(p90, 1.0)) & ~moving
     idle_text = pd.Series(idle.round().astype(np.int64)).astype(str)
     ratio = pd.Series(elapsed / max(p90, 1.0)).round(1).astype(str)
     stall_text = f" s (stall_after_s {p.policy.stall_after_s:g})"
     reason = np.where(stalled, "no change for " + idle_text + stall_text, "")
-    late = "running " + ratio + "x the fleet's p90 duration"
+    late = "no progress after running " + ratio + "x the fleet's p90 duration"
     reason = np.where(overdue, np.where(stalled, reason + "; " + late, late), reason)
     return stalled | overdue, reason.astype(object)
 

@@ -88,11 +88,24 @@ def test_a_job_idle_past_stall_after_s_is_stuck(idle_s: float, stuck: bool, reas
     assert frame["reason"].iloc[0].startswith(reason)
 
 
-def test_a_job_running_far_longer_than_the_fleet_is_stuck() -> None:
-    rows = _linear(0.01, 1000.0, every=60.0)  # still moving, but 10x the fleet's 100 s
+@pytest.mark.parametrize(
+    ("rows", "stuck"),
+    [
+        pytest.param(_linear(0.01, 1000.0, every=60.0), False, id="10x the fleet, still moving"),
+        pytest.param(
+            _linear(0.01, 700.0, every=60.0) + [(t, "inProgress", 7.0, 202) for t in (760, 820, 880, 940, 1000)],
+            True, id="10x the fleet, flat for its last polls",
+        ),
+        pytest.param(
+            _linear(0.01, 150.0, every=30.0) + [(t, "inProgress", 1.5, 202) for t in (180, 210, 240, 270)],
+            False, id="flat, but within the fleet's durations",
+        ),
+    ],
+)  # fmt: skip
+def test_a_job_not_moving_far_longer_than_the_fleet_is_stuck(rows: list, stuck: bool) -> None:
     frame = eta(obs_frame({**HISTORY, "run": rows}))
-    assert bool(frame["stuck"].iloc[0])
-    assert "the fleet's p90 duration" in frame["reason"].iloc[0]
+    assert bool(frame["stuck"].iloc[0]) is stuck
+    assert ("the fleet's p90 duration" in frame["reason"].iloc[0]) is stuck
 
 
 def _aligned(obs: pd.DataFrame, at: pd.Series, when: pd.Timestamp) -> pd.DataFrame:
