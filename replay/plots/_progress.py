@@ -70,8 +70,8 @@ class ProgressCurves:
 
 def progress_curves(
     obs: pd.DataFrame,
-    by: str = "outcome",
     *,
+    by: str = "outcome",
     time: str = "relative",
     summary: pd.DataFrame | None = None,
     bands: bool | None = None,
