@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import matplotlib
 
@@ -16,7 +18,16 @@ import pytest
 from factories import obs_frame
 
 from replay.errors import UsageError
-from replay.plots import failure_modes, progress_curves, time_in_status
+from replay.eta import eta
+from replay.plots import (
+    duration_distribution,
+    eta_plot,
+    failure_modes,
+    fleet_timeline,
+    progress_curves,
+    throughput,
+    time_in_status,
+)
 from replay.plots._progress import BAND_LEVELS, BAND_THRESHOLD, on_grid
 from replay.simulate import simulate
 from replay.summary import outcome_counts, summarize
@@ -174,3 +185,27 @@ def test_time_in_status_stacks_each_outcomes_seconds_per_status(
 def test_time_in_status_rejects_a_frame_without_time_columns() -> None:
     with pytest.raises(UsageError, match="time_in_<status>_s"):
         time_in_status(pd.DataFrame({"outcome": ["completed"]}))
+
+
+EMPTY = obs_frame({})
+
+
+@pytest.mark.parametrize(
+    ("draw", "drawn"),
+    [
+        pytest.param(lambda: progress_curves(EMPTY), lambda r: len(r.job_ids), id="progress"),
+        pytest.param(lambda: progress_curves(EMPTY, bands=True), lambda r: r.bands.values.size, id="bands"),
+        pytest.param(lambda: failure_modes(summarize(EMPTY), validate(EMPTY)), lambda r: sum(map(len, r.counts.values())), id="failure modes"),
+        pytest.param(lambda: time_in_status(summarize(EMPTY)), lambda r: r.values.size, id="time in status"),
+        pytest.param(lambda: duration_distribution(summarize(EMPTY)), lambda r: len(r.lines), id="durations"),
+        pytest.param(lambda: throughput(summarize(EMPTY)), lambda r: len(r.values), id="throughput"),
+        pytest.param(lambda: fleet_timeline(EMPTY), lambda r: len(r.table), id="fleet timeline"),
+        pytest.param(lambda: eta_plot(eta(EMPTY)), lambda r: len(r.job_ids), id="eta"),
+    ],
+)  # fmt: skip
+def test_an_empty_recording_draws_empty_figures(
+    draw: Callable[[], Any], drawn: Callable[[Any], int]
+) -> None:
+    result = draw()
+    result.ax.figure.savefig(io.BytesIO(), format="png")
+    assert drawn(result) == 0
