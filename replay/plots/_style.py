@@ -12,7 +12,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OUTCOME_COLOURS",
-    "OUTSIDE_COLOUR",
     "STATUS_COLOURS",
     "new_axes",
     "palette",
@@ -46,9 +45,6 @@ STATUS_COLOURS: Mapping[str, str] = {
     "cancelled": "#7f7f7f",
     "other": "#e7cb94",  # any status outside the policy (summary column time_in_other_s)
 }
-
-#: The colour of any status or group outside the palettes' names (and of a null status).
-OUTSIDE_COLOUR = "#000000"
 
 
 def palette(groups: Iterable[str], known: Mapping[str, str] = OUTCOME_COLOURS) -> dict[str, str]:
