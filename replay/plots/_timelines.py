@@ -126,7 +126,8 @@ def fleet_table(
     edges = _edges(int(first.min()), int(last.max()), freq)
     outcome = summary["outcome"].astype(str).to_numpy()
     failed = ~np.isin(outcome, _NOT_FAILED)
-    http = pd.to_numeric(obs["http_status"], errors="coerce").to_numpy(dtype=float, na_value=0)
+    codes = obs["http_status"] if "http_status" in obs.columns else pd.Series(0, index=obs.index)
+    http = pd.to_numeric(codes, errors="coerce").to_numpy(dtype=float, na_value=0)
     throttled = _us(obs["ts"])[np.isin(http, _THROTTLED)]
     running = np.searchsorted(np.sort(first), edges[1:], side="left") - np.searchsorted(
         np.sort(last), edges[:-1], side="left"
