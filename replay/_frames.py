@@ -14,23 +14,39 @@ CATEGORICAL = ("job_id", "status")
 
 
 def observations_frame(table: pa.Table) -> pd.DataFrame:
-    """``table`` as a DataFrame sorted by (job_id, seq), categories sorted."""
+    """``table`` as a DataFrame sorted by (job_id, seq), categories sorted.
+
+    Columns are converted one at a time and each Arrow column is released once converted, so the
+    peak holds the scan plus one column in flight, not the scan plus a sorted copy of it.
+    """
     table = table.unify_dictionaries()
     job_codes, job_values = _codes(table["job_id"])
     key = _sort_key(job_codes, table["seq"].to_numpy())
-    order = None if _is_sorted(key) else pc.sort_indices(pa.array(key)).to_numpy()
+    # The scan is a few runs already sorted (one per file): a stable merge sort finds them.
+    order = None if _is_sorted(key) else np.argsort(key, kind="stable")
+    del key
+    taken = None if order is None else pa.array(order)
+    names = table.column_names
+    pending = dict(zip(names, table.columns, strict=True))
+    del table
     columns: dict[str, object] = {}
-    for name in table.column_names:
+    for name in names:
+        column = pending.pop(name)
         if name in CATEGORICAL:
-            codes, values = (job_codes, job_values) if name == "job_id" else _codes(table[name])
+            codes, values = (job_codes, job_values) if name == "job_id" else _codes(column)
+            del column
             columns[name] = pd.Categorical.from_codes(
                 codes if order is None else codes[order], categories=values, validate=False
             )
-        else:
-            column = table[name] if order is None else table[name].take(order)
-            if pa.types.is_dictionary(column.type):
-                column = column.cast(column.type.value_type)
-            columns[name] = _series(name, column)
+            continue
+        single = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+        del column
+        if taken is not None:
+            single = single.take(taken)
+        if pa.types.is_dictionary(single.type):
+            single = single.cast(single.type.value_type)
+        columns[name] = _series(name, pa.chunked_array([single]))
+        del single
     return pd.DataFrame(columns, copy=False)
 
 
