@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from replay._engine import ENGINE_COLUMNS
 from replay._files import ReplayWarning
 from replay.errors import (
     DatasetError,
@@ -19,7 +20,7 @@ from replay.errors import (
 )
 from replay.status import OUTCOMES, TERMINAL, Policy, Status, default_policy, load_policy
 from replay.store import compact, read, read_jobs, write_jobs, write_observations
-from replay.summary import outcome_counts, summarize
+from replay.summary import analyse, outcome_counts, summarize
 from replay.transitions import transitions
 from replay.validate import Code, validate, violation_counts
 
@@ -58,6 +59,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ENGINE_COLUMNS",
     "OUTCOMES",
     "SCENARIOS",
     "TERMINAL",
@@ -80,6 +82,7 @@ __all__ = [
     "UrlSpec",
     "UsageError",
     "__version__",
+    "analyse",
     "compact",
     "default_policy",
     "import_files",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from replay._engine import Prepared, prepare
-from replay.status import TERMINAL_OUTCOME, Policy
+from replay._engine import Prepared, prepare, reuse
+from replay.status import TERMINAL_OUTCOME, Policy, load_policy
 from replay.validate import violations_of
 
-__all__ = ["outcome_counts", "summarize", "summary_of"]
+__all__ = ["analyse", "outcome_counts", "summarize", "summary_of"]
 
 _PROGRESS_STATUSES = ("inProgress", "updating", "completed")
 
@@ -25,10 +25,22 @@ def summarize(
 
     ``jobs`` (the recording's jobs table) supplies the recorder's outcome for jobs whose
     observations show no ending (``timed_out``, ``protocol_error``); ``violations`` saves
-    recomputing ``validate(obs, policy)`` when the caller already has it.
+    recomputing ``validate(obs, policy)`` when the caller already has it (and, when it is the
+    frame ``validate`` just returned for this very ``obs``, reuses that call's preparation).
     """
-    p = prepare(obs, policy)
+    pol = load_policy(policy)
+    p = reuse(obs, pol, violations) or prepare(obs, pol)
     return summary_of(p, jobs=jobs, violations=violations)
+
+
+def analyse(
+    obs: pd.DataFrame, policy: Policy | str | None = None, *, jobs: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return ``(validate(obs, policy), summarize(obs, policy, jobs=jobs, violations=...))``,
+    preparing ``obs`` once for both."""
+    p = prepare(obs, policy)
+    violations = violations_of(p)
+    return violations, summary_of(p, jobs=jobs, violations=violations)
 
 
 def summary_of(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from replay._engine import Prepared, prepare
+from replay._engine import Prepared, prepare, share
 from replay.status import DIALECT_STATUSES, Policy
 
 if TYPE_CHECKING:
@@ -134,8 +134,15 @@ CHECKS: Mapping[Code, Callable[[Prepared], np.ndarray]] = {
 
 
 def validate(obs: pd.DataFrame, policy: Policy | str | None = None) -> pd.DataFrame:
-    """Return one row per violation (``job_id, seq, ts, code, severity, detail``), by job and seq."""
-    return violations_of(prepare(obs, policy))
+    """Return one row per violation (``job_id, seq, ts, code, severity, detail``), by job and seq.
+
+    The preparation of ``obs`` is kept while ``obs`` and the result live, so that
+    ``summarize(obs, violations=result)`` does not prepare ``obs`` again.
+    """
+    prepared = prepare(obs, policy)
+    result = violations_of(prepared)
+    share(obs, result, prepared)
+    return result
 
 
 def violations_of(p: Prepared) -> pd.DataFrame:

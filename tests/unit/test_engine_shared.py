@@ -1,0 +1,84 @@
+"""One preparation for validate and summarize: analyse(), the kept preparation, ENGINE_COLUMNS."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import replay
+from replay import _engine
+from replay.simulate import simulate
+
+POLICIES = ["graph-beta", "onedrive"]
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fleet")
+    simulate(300, seed=11).write(out)
+    return out
+
+
+@pytest.fixture()
+def obs(recording: Path) -> pd.DataFrame:
+    return replay.read(recording)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_analyse_gives_validate_and_summarize(obs: pd.DataFrame, policy: str) -> None:
+    violations, summary = replay.analyse(obs, policy)
+    pd.testing.assert_frame_equal(violations, replay.validate(obs.copy(), policy))
+    expected = replay.summarize(obs.copy(), policy)
+    pd.testing.assert_frame_equal(summary, expected)
+    assert summary["n_violations"].sum() == len(violations) > 0
+
+
+@pytest.mark.parametrize(
+    ("validate_policy", "summary_policy"),
+    [
+        ("graph-beta", "graph-beta"),
+        ("onedrive", "onedrive"),
+        ("graph-beta", "onedrive"),
+        ("onedrive", "graph-beta"),
+    ],
+)
+def test_summarize_after_validate_matches_a_fresh_summary(
+    obs: pd.DataFrame, validate_policy: str, summary_policy: str
+) -> None:
+    violations = replay.validate(obs, validate_policy)
+    got = replay.summarize(obs, summary_policy, violations=violations)
+    fresh = replay.summarize(obs.copy(), summary_policy, violations=violations.copy())
+    pd.testing.assert_frame_equal(got, fresh)
+
+
+def test_summarize_of_a_changed_frame_does_not_reuse_the_old_preparation(
+    obs: pd.DataFrame,
+) -> None:
+    violations = replay.validate(obs)
+    shorter = obs.iloc[: len(obs) // 2].reset_index(drop=True)
+    got = replay.summarize(shorter, violations=violations)
+    assert got["n_obs"].sum() == len(shorter)
+    pd.testing.assert_frame_equal(got, replay.summarize(shorter.copy(), violations=violations))
+
+
+@pytest.mark.parametrize("drop", ["violations", "obs"])
+def test_kept_preparation_is_released_with_its_frames(recording: Path, drop: str) -> None:
+    frames = {"obs": replay.read(recording)}
+    frames["violations"] = replay.validate(frames["obs"])
+    assert len(_engine._SHARED) == 1
+    del frames[drop]
+    gc.collect()
+    assert _engine._SHARED == []
+
+
+@pytest.mark.parametrize("function", ["validate", "summarize", "transitions"])
+def test_reading_only_engine_columns_gives_the_same_results(
+    recording: Path, obs: pd.DataFrame, function: str
+) -> None:
+    narrow = replay.read(recording, columns=replay.ENGINE_COLUMNS)
+    assert list(narrow.columns) == list(replay.ENGINE_COLUMNS)
+    engine = getattr(replay, function)
+    pd.testing.assert_frame_equal(engine(narrow), engine(obs))
