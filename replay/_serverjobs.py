@@ -25,7 +25,15 @@ class Reply:
     was of the simulated response, instead of lying in the past.
     """
 
-    __slots__ = ("body", "delay_s", "drop", "headers", "retry_date_ahead_s", "status")
+    __slots__ = (
+        "_job_status",
+        "body",
+        "delay_s",
+        "drop",
+        "headers",
+        "retry_date_ahead_s",
+        "status",
+    )
 
     def __init__(self, response: Response, origin: datetime | None = None) -> None:
         self.status = response.http_status
@@ -34,15 +42,39 @@ class Reply:
         self.delay_s = response.delay_s
         self.drop = response.drop
         self.retry_date_ahead_s = _retry_date_ahead_s(response, origin)
+        self._job_status: tuple[str | None] | None = None  # None: not parsed yet
+
+    def headers_now(self) -> CIMultiDictProxy[str] | CIMultiDict[str]:
+        """The headers to send now (a Retry-After HTTP date re-based onto the serving clock)."""
+        if self.retry_date_ahead_s is None:
+            return self.headers
+        headers = CIMultiDict(self.headers)
+        due = datetime.now(UTC) + timedelta(seconds=self.retry_date_ahead_s)
+        headers["Retry-After"] = format_datetime(due, usegmt=True)
+        return headers
 
     def response(self) -> web.Response:
         """A fresh aiohttp response (they are single-use) with the precomputed parts."""
-        headers: CIMultiDictProxy[str] | CIMultiDict[str] = self.headers
-        if self.retry_date_ahead_s is not None:
-            headers = CIMultiDict(self.headers)
-            due = datetime.now(UTC) + timedelta(seconds=self.retry_date_ahead_s)
-            headers["Retry-After"] = format_datetime(due, usegmt=True)
-        return web.Response(status=self.status, body=self.body, headers=headers)
+        return web.Response(status=self.status, body=self.body, headers=self.headers_now())
+
+    @property
+    def job_status(self) -> str | None:
+        """The ``status`` of the JSON body (None: no JSON object or no string status); parsed once."""
+        if self._job_status is None:
+            self._job_status = (_body_status(self.body),)
+        return self._job_status[0]
+
+
+def _body_status(body: bytes) -> str | None:
+    """The top-level ``status`` string of a JSON object body, else None."""
+    if not body.lstrip().startswith(b"{"):
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    status = document.get("status") if isinstance(document, dict) else None
+    return status if isinstance(status, str) else None
 
 
 def _retry_date_ahead_s(response: Response, origin: datetime | None) -> float | None:
@@ -65,7 +97,9 @@ class ServedJob:
     __slots__ = (
         "dialect",
         "last_since",
+        "mode",
         "replies",
+        "speed",
         "started",
         "steps",
         "tempauth",
@@ -74,8 +108,18 @@ class ServedJob:
     )
 
     def __init__(
-        self, timeline: Timeline, dialect: str, tempauth: str, origin: datetime | None = None
+        self,
+        timeline: Timeline,
+        dialect: str,
+        tempauth: str,
+        origin: datetime | None = None,
+        *,
+        mode: Literal["time", "step"] | None = None,
+        speed: float | None = None,
     ) -> None:
+        #: This job's own mode and speed (None: the server's).
+        self.mode = mode
+        self.speed = speed
         self.timeline = timeline
         self.dialect = dialect
         self.tempauth = tempauth

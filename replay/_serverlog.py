@@ -19,6 +19,8 @@ class RequestRecord:
     Only names are kept for the query and the headers, never their values, so a log can be
     printed or stored without leaking the monitor URL's credentials or a bearer token.
     ``response_status`` is None when the server dropped the connection without answering.
+    ``retry_after`` is the Retry-After header served (verbatim: seconds or an HTTP date) and
+    ``job_status`` the ``status`` of the served JSON body, so a log alone can be judged.
     """
 
     at: datetime
@@ -31,6 +33,8 @@ class RequestRecord:
     job_id: str | None = None
     #: Arrival order across the whole server (from ``RequestLog.next_serial``).
     serial: int = field(default=0, compare=False, repr=False)
+    retry_after: str | None = None
+    job_status: str | None = None
 
 
 class RequestLog:
@@ -71,6 +75,11 @@ class RequestLog:
             records = list(self._jobs.get(job_id, ()))
         # Appended when answered: a slow response lands after a later, quicker one.
         return sorted(records, key=lambda r: r.serial)
+
+    def forget(self, job_id: str) -> None:
+        """Drop every request of ``job_id`` (its job was removed from the server)."""
+        with self._lock:
+            self._jobs.pop(job_id, None)
 
     def all(self) -> list[RequestRecord]:
         """Every request kept, all jobs and unmatched ones, in arrival order."""

@@ -92,17 +92,31 @@ class MonitorServer:
         return f"http://{host}:{self._port}"
 
     def add(
-        self, timeline: Timeline, *, dialect: str | None = None, origin: datetime | None = None
+        self,
+        timeline: Timeline,
+        *,
+        dialect: str | None = None,
+        origin: datetime | None = None,
+        mode: Mode | None = None,
+        speed: float | None = None,
     ) -> str:
         """Serve ``timeline`` and return its monitor URL (in the dialect's URL shape).
 
         ``origin``: the UTC time the timeline's ``at_s = 0`` stood for; given, Retry-After HTTP
         dates are served as far ahead of each request as they were of their response.
+        ``mode`` and ``speed``: this job's own, instead of the server's.
         """
         chosen = dialect or timeline.dialect or DEFAULT_DIALECT
         credentials = fake_credentials(timeline.job_id, self._nonce)
         url = self.base_url + monitor_path_and_query(chosen, timeline.job_id, credentials)
-        job = ServedJob(timeline, chosen, credentials.tempauth, origin)
+        job = ServedJob(
+            timeline,
+            chosen,
+            credentials.tempauth,
+            origin,
+            mode=None if mode is None else _checked_mode(mode),
+            speed=None if speed is None else _checked_positive("speed", speed),
+        )
         with self._jobs_lock:
             if timeline.job_id in self._jobs:
                 raise ServerError(
@@ -116,6 +130,17 @@ class MonitorServer:
         """Serve every timeline of ``fleet``; return their monitor URLs in the fleet's order."""
         origins = fleet_origins(fleet)
         return [self.add(t, origin=origins.get(t.job_id)) for t in fleet.timelines()]
+
+    def remove(self, url_or_job_id: str) -> None:
+        """Stop serving one job (its monitor answers 404) and forget its requests."""
+        job_id = _job_id_of(url_or_job_id)
+        with self._jobs_lock:
+            self._jobs.pop(job_id, None)
+        self._log.forget(job_id)
+
+    def has_job(self, job_id: str) -> bool:
+        """Whether a job with this id is served."""
+        return job_id in self._jobs
 
     def requests(self, url_or_job_id: str) -> list[RequestRecord]:
         """The requests one job's monitor received, oldest first."""
@@ -231,7 +256,7 @@ class MonitorServer:
         arrived = datetime.now(UTC)
         path = request.raw_path.partition("?")[0]
         authorization_sent = "Authorization" in request.headers
-        job_id, response = await self._respond(request, path, authorization_sent)
+        job_id, response, job_status = await self._respond(request, path, authorization_sent)
         self._log.append(
             RequestRecord(
                 arrived,
@@ -243,36 +268,41 @@ class MonitorServer:
                 None if response is None else response.status,
                 job_id,
                 serial,
+                None if response is None else response.headers.get("Retry-After"),
+                job_status,
             )
         )
         return _dropped(request) if response is None else response
 
     async def _respond(
         self, request: web.BaseRequest, path: str, authorization_sent: bool
-    ) -> tuple[str | None, web.Response | None]:
-        """The job the request belongs to and its response (None: drop the connection)."""
+    ) -> tuple[str | None, web.Response | None, str | None]:
+        """The request's job, its response (None: drop the connection) and the body's status."""
         if request.method == "POST" and copy_request_matches(path):
-            return await start_copy(request, self)
+            return (*await start_copy(request, self), None)
         job_id = job_id_from_path(path)
         if job_id is None:
-            return None, error_reply(404, "itemNotFound", "No monitor at this path")
+            return None, error_reply(404, "itemNotFound", "No monitor at this path"), None
         job = self._jobs.get(job_id)
         if authorization_sent and self.reject_authorization:
             # Checked first, as the real service authenticates before it looks anything up.
             known = job_id if job is not None else None
-            return known, error_reply(401, "unauthenticated", "Authentication failed")
+            return known, error_reply(401, "unauthenticated", "Authentication failed"), None
         if job is None:
-            return None, error_reply(404, "itemNotFound", "The monitor does not exist")
+            return None, error_reply(404, "itemNotFound", "The monitor does not exist"), None
         if request.method != "GET":
-            return job_id, json_reply(405, {"error": {"code": "methodNotAllowed"}}, Allow="GET")
+            body = {"error": {"code": "methodNotAllowed"}}
+            return job_id, json_reply(405, body, Allow="GET"), None
         if request.query.get("tempauth") != job.tempauth:
-            return job_id, error_reply(401, "unauthenticated", "Authentication failed")
-        reply = job.reply(self.mode, self.speed, self.retention_s)
+            return job_id, error_reply(401, "unauthenticated", "Authentication failed"), None
+        reply = job.reply(job.mode or self.mode, job.speed or self.speed, self.retention_s)
         if reply is None:
-            return job_id, error_reply(404, "itemNotFound", "The monitor has expired")
+            return job_id, error_reply(404, "itemNotFound", "The monitor has expired"), None
         if reply.delay_s > 0:
             await asyncio.sleep(reply.delay_s)
-        return job_id, None if reply.drop else reply.response()
+        if reply.drop:
+            return job_id, None, None
+        return job_id, reply.response(), reply.job_status
 
 
 def _dropped(request: web.BaseRequest) -> web.Response:
