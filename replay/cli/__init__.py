@@ -24,6 +24,7 @@ COMMANDS: tuple[str, ...] = (
     "scan",
     "report",
     "demo",
+    "check-poller",
 )
 
 
@@ -45,7 +46,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--version", action="version", version=f"replay {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     for name in COMMANDS:
-        importlib.import_module(f"replay.cli.{name}_cmd").register(sub)
+        importlib.import_module(f"replay.cli.{name.replace('-', '_')}_cmd").register(sub)
     return parser
 
 

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""A careful poller of one Graph copy monitor URL (stdlib only): what check-poller passes.
+
+usage: careful.py [--interval S] [--max-interval S] [--deadline S] MONITOR_URL
+
+Sends no Authorization (the monitor URL carries its own credentials), decides on the body's
+``status`` rather than the HTTP code, stops at completed/failed/deleteFailed/cancelled, treats a
+303 as completion without following it, gives up on 401/403/404/410, honours Retry-After (seconds
+or HTTP date), backs off while nothing changes, and stops at its deadline. Prints one line
+``outcome=<outcome> ...`` and exits 0 only when the copy completed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+#: Terminal statuses (in any known dialect) and the outcome each means.
+TERMINAL = {
+    "completed": "completed",
+    "failed": "failed",
+    "deleteFailed": "delete_failed",
+    "cancelled": "cancelled",
+}
+#: HTTP codes after which polling again cannot help.
+GIVE_UP = {401: "unauthorized", 403: "unauthorized", 404: "monitor_expired", 410: "monitor_expired"}
+
+
+def get(url: str, timeout: float) -> tuple[int | None, dict[str, str], bytes]:
+    """One GET without Authorization and without following redirects; (None, ...) on a transport error."""
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection = kind(parts.netloc, timeout=timeout)
+    try:
+        connection.request("GET", target, headers={"Accept": "application/json"})
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+    except (OSError, http.client.HTTPException):
+        return None, {}, b""
+    finally:
+        connection.close()
+
+
+def retry_after_s(value: str | None) -> float | None:
+    """Seconds a Retry-After value asks to wait (seconds or an HTTP date); None when absent or bad."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        due = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=UTC)
+    return max((due - datetime.now(UTC)).total_seconds(), 0.0)
+
+
+def job_status(body: bytes) -> tuple[dict[str, object] | None, str | None]:
+    """The JSON document of a body (None when it is not a JSON object) and its status."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+    if not isinstance(document, dict):
+        return None, None
+    status = document.get("status")
+    return document, status if isinstance(status, str) else None
+
+
+def finish(outcome: str, polls: int, detail: str) -> int:
+    print(f"outcome={outcome} polls={polls} {detail}", flush=True)
+    return 0 if outcome == "completed" else 1
+
+
+def poll(url: str, interval: float, max_interval: float, deadline: float, max_bad: int) -> int:
+    """Poll ``url`` until a conclusion; return the exit code."""
+    ends = time.monotonic() + deadline
+    wait, polls, bad, last = interval, 0, 0, None
+    while True:
+        code, headers, body = get(url, timeout=min(30.0, deadline))
+        polls += 1
+        if code == 303:
+            return finish("completed", polls, "http=303 (Location not followed)")
+        if code in GIVE_UP:
+            return finish(GIVE_UP[code], polls, f"http={code}")
+        document, status = job_status(body)
+        if status in TERMINAL:
+            pct = document.get("percentageComplete") if document else None
+            return finish(TERMINAL[status], polls, f"status={status} percentage={pct}")
+        # 2xx that we cannot understand: a few in a row is a protocol error, not progress.
+        understood = status is not None or code is None or code >= 300
+        bad = 0 if understood else bad + 1
+        if bad >= max_bad:
+            return finish("protocol_error", polls, f"http={code}: {bad} answers without a status")
+        seen = (status, document.get("percentageComplete") if document else None)
+        wait = min(wait * 1.5, max_interval) if seen == last else interval
+        last = seen
+        asked = retry_after_s(headers.get("retry-after"))
+        pause = max(wait, asked) if asked is not None else wait
+        if time.monotonic() + pause > ends:
+            return finish("timed_out", polls, f"deadline of {deadline:g} s (last status={status})")
+        time.sleep(pause)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("url", help="the monitor URL (from the copy call's Location header)")
+    parser.add_argument("--interval", type=float, default=1.0, help="first wait in seconds (1)")
+    parser.add_argument(
+        "--max-interval", type=float, default=30.0, help="longest wait while unchanged (30)"
+    )
+    parser.add_argument("--deadline", type=float, default=3600.0, help="give up after S (3600)")
+    parser.add_argument(
+        "--max-bad", type=int, default=5, help="2xx answers without a status in a row (5)"
+    )
+    args = parser.parse_args(argv)
+    return poll(args.url, args.interval, args.max_interval, args.deadline, args.max_bad)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Grading one run of a poller from its exit, its output and the server's request log."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from replay._serverlog import RequestRecord
+from replay.check._plan import GIVE_UP_STATUSES, CheckJob
+from replay.check._run import ProcessResult
+
+__all__ = ["CHECKS", "Check", "Grading", "RunResult", "grade"]
+
+#: The checks of a run, in table order (stable names: they are keys of the JSON output).
+CHECKS: tuple[str, ...] = (
+    "ended",
+    "conclusion",
+    "no_authorization",
+    "retry_after",
+    "stops_after_terminal",
+    "gives_up",
+)
+#: Clock slack when comparing a request's arrival with the time Retry-After named.
+_RETRY_SLACK_S = 0.02
+_DROPPED = -1  # response status of a dropped connection in the arrays below
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of one run: ``passed`` is None when it did not apply (nothing to judge)."""
+
+    passed: bool | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class Grading:
+    """How runs are graded: the server's settings and the user's options."""
+
+    mode: Literal["time", "step"] = "step"
+    speed: float = 1.0
+    reject_authorization: bool = True
+    expect_stdout: str | None = None
+    give_up_after: int = 2
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The grade of one run: its job, how the process ended, the polls and every check."""
+
+    scenario: str
+    dialect: str
+    expected_outcome: str
+    process: ProcessResult
+    polls: int
+    checks: Mapping[str, Check] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """Whether no check failed (checks that did not apply count as passed)."""
+        return all(c.passed is not False for c in self.checks.values())
+
+    def why(self) -> str:
+        """The details of the failed checks, joined (empty when the run passed)."""
+        return "; ".join(c.detail for c in self.checks.values() if c.passed is False)
+
+
+def grade(
+    job: CheckJob, process: ProcessResult, log: Sequence[RequestRecord], grading: Grading
+) -> RunResult:
+    """Grade one run of the poller on ``job`` from its process and its request log."""
+    at = np.array([r.at.timestamp() for r in log], dtype=float)
+    status = np.array([_DROPPED if r.response_status is None else r.response_status for r in log])
+    auth = np.array([r.authorization_sent for r in log], dtype=bool)
+    get = np.array([r.method == "GET" for r in log], dtype=bool)
+    served = get & ~(auth & grading.reject_authorization)
+    index = _served_index(job, at, status, served, grading)
+    checks = {
+        "ended": _ended(process),
+        "conclusion": _conclusion(job, process, grading.expect_stdout),
+        "no_authorization": _no_authorization(auth),
+        "retry_after": _retry_after(job, at, status, served, index),
+        "stops_after_terminal": _stops_after_terminal(job, served, index),
+        "gives_up": _gives_up(status, grading.give_up_after),
+    }
+    return RunResult(job.scenario, job.dialect, job.expected_outcome, process, len(log), checks)
+
+
+def _served_index(
+    job: CheckJob, at: np.ndarray, status: np.ndarray, served: np.ndarray, grading: Grading
+) -> np.ndarray:
+    """Per request, the timeline response it got (meaningful where ``served``)."""
+    last = len(job.timeline) - 1
+    if grading.mode == "step":
+        return np.minimum(np.maximum(np.cumsum(served) - 1, 0), last)
+    times = np.array([r.at_s for r in job.timeline.responses])
+    start = at[served][0] if served.any() else 0.0
+    guess = np.clip(np.searchsorted(times, (at - start) * grading.speed, "right") - 1, 0, last)
+    # A request on the edge of two responses may have got either: take the one whose status it got.
+    codes = _served_codes(job)
+    around = np.clip(guess[None, :] + np.array([[0], [-1], [1]]), 0, last)
+    matches = codes[around] == status[None, :]
+    pick = np.where(matches.any(axis=0), matches.argmax(axis=0), 0)
+    return around[pick, np.arange(len(guess))]
+
+
+def _served_codes(job: CheckJob) -> np.ndarray:
+    """The status a request logs for each timeline response (dropped connections: -1)."""
+    return np.array([_DROPPED if r.drop else r.http_status for r in job.timeline.responses])
+
+
+def _ended(process: ProcessResult) -> Check:
+    if process.timed_out:
+        return Check(False, f"did not end: killed at the timeout ({process.duration_s:.1f} s)")
+    return Check(True, f"exit {process.exit_code} after {process.duration_s:.1f} s")
+
+
+def _conclusion(job: CheckJob, process: ProcessResult, expect_stdout: str | None) -> Check:
+    wanted = "success" if job.expects_success else "failure"
+    if process.timed_out:
+        return Check(False, f"no conclusion (killed); expected {wanted} ({job.expected_outcome})")
+    if expect_stdout is not None:
+        return _stdout_conclusion(job, process.stdout, expect_stdout)
+    said = "success" if process.exit_code == 0 else "failure"
+    detail = f"exit {process.exit_code} ({said}); expected {wanted} ({job.expected_outcome})"
+    return Check(said == wanted, detail)
+
+
+def _stdout_conclusion(job: CheckJob, stdout: str, pattern: str) -> Check:
+    """With ``{outcome}``: the pattern must match; without: match exactly on success."""
+    if "{outcome}" in pattern:
+        regex = pattern.replace("{outcome}", re.escape(job.expected_outcome))
+        found = re.search(regex, stdout, re.MULTILINE) is not None
+        said = "matched" if found else "not matched"
+        return Check(found, f"stdout {said} {regex!r} (expected outcome {job.expected_outcome})")
+    found = re.search(pattern, stdout, re.MULTILINE) is not None
+    should = "match" if job.expects_success else "not match"
+    said = "matched" if found else "did not match"
+    return Check(
+        found == job.expects_success,
+        f"stdout {said} {pattern!r}; should {should} ({job.expected_outcome})",
+    )
+
+
+def _no_authorization(auth: np.ndarray) -> Check:
+    sent = int(auth.sum())
+    if sent:
+        return Check(False, f"sent Authorization on {sent} of {len(auth)} requests (expect 401)")
+    return Check(True, "no Authorization header")
+
+
+def _retry_after(
+    job: CheckJob, at: np.ndarray, status: np.ndarray, served: np.ndarray, index: np.ndarray
+) -> Check:
+    """Each request after a Retry-After answer came no earlier than the time it named."""
+    got = served & np.isfinite(job.retry_s[index]) & (_served_codes(job)[index] == status)
+    if not got.any():
+        return Check(None, "no Retry-After received")
+    wait = job.retry_s[index]
+    # An HTTP date has a one-second resolution: it names the second ``wait`` ahead, truncated.
+    due = np.where(job.retry_date[index], np.floor(at + wait), at + wait)
+    following = np.append(at[1:], np.inf)
+    early = got & (following < due - _RETRY_SLACK_S)
+    if not early.any():
+        return Check(True, f"waited out {int(got.sum())} Retry-After")
+    first = int(np.argmax(early))
+    kind = "HTTP date" if job.retry_date[index[first]] else f"{wait[first]:g} s"
+    gap = following[first] - at[first]
+    return Check(
+        False,
+        f"polled {gap:.2f} s after a Retry-After of {kind} (request {first + 1}; "
+        f"{int(early.sum())} of {int(got.sum())} not waited out)",
+    )
+
+
+def _stops_after_terminal(job: CheckJob, served: np.ndarray, index: np.ndarray) -> Check:
+    ended = served & job.terminal[index]
+    if not ended.any():
+        return Check(None, "no terminal answer received")
+    after = len(served) - int(np.argmax(ended)) - 1
+    if after:
+        return Check(False, f"polled {after} times after a terminal answer")
+    return Check(True, "stopped at the terminal answer")
+
+
+def _gives_up(status: np.ndarray, limit: int) -> Check:
+    gone = np.isin(status, sorted(GIVE_UP_STATUSES))
+    if not gone.any():
+        return Check(None, "no 401/403/404/410 received")
+    first = int(np.argmax(gone))
+    after = len(status) - first - 1
+    code = int(status[first])
+    if after > limit:
+        return Check(False, f"polled {after} more times after a {code} (at most {limit})")
+    return Check(True, f"gave up after a {code} ({after} more requests)")

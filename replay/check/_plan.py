@@ -1,0 +1,168 @@
+"""What check-poller serves: one job per scenario and dialect, with the conclusion it expects."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import numpy as np
+
+from replay.errors import UsageError
+from replay.scenarios import DIALECT_SHAPES, SCENARIOS
+from replay.timeline import Response, Timeline
+
+__all__ = [
+    "CHECK_ORIGIN",
+    "DIALECTS",
+    "GIVE_UP_STATUSES",
+    "RETRY_AFTER_DATE_AHEAD_S",
+    "RETRY_AFTER_S",
+    "SUCCESS_OUTCOMES",
+    "TERMINAL_STATUSES",
+    "CheckJob",
+    "over_http_scenarios",
+    "plan_jobs",
+]
+
+#: Statuses that end a job in some known dialect (reference section 4): a poller stops there.
+TERMINAL_STATUSES = frozenset({"completed", "failed", "deleteFailed", "cancelled"})
+#: The scenario outcomes a poller should report as success (exit 0); every other is a failure.
+SUCCESS_OUTCOMES = frozenset({"completed"})
+#: HTTP codes after which a poller should give up instead of polling on.
+GIVE_UP_STATUSES = frozenset({401, 403, 404, 410})
+#: Retry-After in seconds is served as this many seconds (the catalogue's 1-120 s would make a
+#: careful poller sleep minutes): long enough to tell a poller that waits from one that does not.
+RETRY_AFTER_S = 1
+#: Retry-After as an HTTP date names a whole second at least this far ahead of the request; with
+#: the date's one-second resolution a poller then waits between 1 and 3 seconds.
+RETRY_AFTER_DATE_AHEAD_S = 2.0
+#: The time a served timeline's ``at_s = 0`` stands for, so the server re-bases HTTP dates.
+CHECK_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
+DIALECTS: tuple[str, ...] = tuple(DIALECT_SHAPES)
+
+
+@dataclass(frozen=True)
+class CheckJob:
+    """One run of the poller: a scenario in a dialect, its served timeline, what it should end in.
+
+    Per response of ``timeline``: ``terminal`` (a terminal status, or a 303: the job is over),
+    ``retry_s`` (the Retry-After wait in seconds; NaN when none) and ``retry_date`` (served as an
+    HTTP date rather than seconds).
+    """
+
+    scenario: str
+    dialect: str
+    timeline: Timeline
+    expected_outcome: str
+    terminal: np.ndarray
+    retry_s: np.ndarray
+    retry_date: np.ndarray
+
+    @property
+    def expects_success(self) -> bool:
+        """Whether the poller should conclude success (exit 0) on this job."""
+        return self.expected_outcome in SUCCESS_OUTCOMES
+
+    @property
+    def serves_retry_after(self) -> bool:
+        """Whether any response of this job carries a Retry-After header."""
+        return bool(np.isfinite(self.retry_s).any())
+
+
+def over_http_scenarios() -> tuple[str, ...]:
+    """The catalogue's scenarios the server can serve, in catalogue order."""
+    return tuple(name for name, s in SCENARIOS.items() if s.over_http)
+
+
+def plan_jobs(
+    scenarios: Sequence[str] | None = None, dialects: Sequence[str] | None = None, *, seed: int = 0
+) -> list[CheckJob]:
+    """One job per scenario x dialect (scenario-major), simulated with ``seed``."""
+    from replay.simulate import simulate
+
+    names = _chosen("scenario", scenarios, over_http_scenarios())
+    shapes = _chosen("dialect", dialects, DIALECTS)
+    every = over_http_scenarios()
+    by_pair: dict[tuple[str, str], Timeline] = {}
+    for dialect in shapes:
+        # The whole catalogue each time, so a job does not change when the choice narrows.
+        fleet = simulate(
+            len(every), seed=seed + DIALECTS.index(dialect), scenarios=every, dialects=[dialect]
+        )
+        by_pair.update({(str(t.scenario), dialect): t for t in fleet.timelines()})
+    return [_job(name, dialect, by_pair[name, dialect]) for name in names for dialect in shapes]
+
+
+def _chosen(what: str, asked: Sequence[str] | None, known: Sequence[str]) -> list[str]:
+    """``asked`` (comma-separated items allowed) checked against ``known``; all when None."""
+    if not asked:
+        return list(known)
+    names = list(dict.fromkeys(n.strip() for a in asked for n in a.split(",") if n.strip()))
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise UsageError(
+            f"unknown {what}(s) {', '.join(map(repr, unknown)) or '(none given)'}: "
+            f"choose from {', '.join(known)}"
+        )
+    return names
+
+
+def _job(scenario: str, dialect: str, timeline: Timeline) -> CheckJob:
+    responses = tuple(_short_retry(r) for r in timeline.responses)
+    served = dataclasses.replace(timeline, responses=responses)
+    retry = [_retry_wait(r) for r in responses]
+    return CheckJob(
+        scenario=scenario,
+        dialect=dialect,
+        timeline=served,
+        expected_outcome=SCENARIOS[scenario].expected_outcome,
+        terminal=np.array([_ends_job(r) for r in responses], dtype=bool),
+        retry_s=np.array([w for w, _ in retry], dtype=float),
+        retry_date=np.array([d for _, d in retry], dtype=bool),
+    )
+
+
+def _short_retry(response: Response) -> Response:
+    """``response`` with its Retry-After shortened to what check-poller serves."""
+    value = response.header("Retry-After")
+    if value is None:
+        return response
+    if value.strip().isdigit():
+        short = str(RETRY_AFTER_S)
+    else:
+        short = format_datetime(
+            CHECK_ORIGIN + timedelta(seconds=_date_second(response)), usegmt=True
+        )
+    headers = tuple((k, short if k.lower() == "retry-after" else v) for k, v in response.headers)
+    return dataclasses.replace(response, headers=headers)
+
+
+def _retry_wait(response: Response) -> tuple[float, bool]:
+    """The Retry-After wait of ``response`` (NaN: none) and whether it is an HTTP date."""
+    value = response.header("Retry-After")
+    if value is None:
+        return float("nan"), False
+    if value.strip().isdigit():
+        return float(value), False
+    return _date_second(response) - response.at_s, True
+
+
+def _date_second(response: Response) -> float:
+    """The whole second (after the origin) a shortened Retry-After date of ``response`` names."""
+    return math.ceil(response.at_s) + RETRY_AFTER_DATE_AHEAD_S
+
+
+def _ends_job(response: Response) -> bool:
+    """Whether ``response`` is a job's final answer: a 303, or a body with a terminal status."""
+    if response.http_status == 303:
+        return True
+    try:
+        document = json.loads(response.body)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(document, dict) and document.get("status") in TERMINAL_STATUSES

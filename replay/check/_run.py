@@ -1,0 +1,106 @@
+"""Running the user's poller command: ``{url}`` substituted, no shell, killed with its group."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from replay.errors import UsageError
+
+__all__ = ["URL_PLACEHOLDER", "ProcessResult", "checked_command", "command_for", "run_command"]
+
+URL_PLACEHOLDER = "{url}"
+#: Seconds to collect the output of a killed command before giving up on its pipes.
+_REAP_S = 5.0
+#: Characters of stdout and stderr kept per run (the end, where a poller prints its conclusion).
+OUTPUT_TAIL = 4000
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """How one run of the command ended: exit code (None when killed at the timeout) and output."""
+
+    exit_code: int | None
+    timed_out: bool
+    duration_s: float
+    stdout: str
+    stderr: str
+
+
+def checked_command(command: Sequence[str]) -> list[str]:
+    """``command`` as an argv list; UsageError when it is empty, lacks ``{url}`` or is not found."""
+    argv = list(command)
+    if argv and argv[0] == "--":
+        argv = argv[1:]
+    if not argv:
+        raise UsageError("no poller command: give it after --, e.g. -- python poller.py {url}")
+    if not any(URL_PLACEHOLDER in arg for arg in argv):
+        raise UsageError(
+            f"the command has no {URL_PLACEHOLDER} placeholder: write {URL_PLACEHOLDER} where the "
+            "poller takes the monitor URL, e.g. -- python poller.py {url}"
+        )
+    if shutil.which(argv[0]) is None:
+        raise UsageError(
+            f"command not found: {argv[0]!r} (not on PATH and not an executable file); "
+            "give a full path or install it"
+        )
+    return argv
+
+
+def command_for(argv: Sequence[str], url: str) -> list[str]:
+    """``argv`` with every ``{url}`` replaced by ``url`` (inside arguments too)."""
+    return [arg.replace(URL_PLACEHOLDER, url) for arg in argv]
+
+
+def run_command(argv: Sequence[str], timeout_s: float) -> ProcessResult:
+    """Run ``argv`` in its own process group; kill the whole group at ``timeout_s``."""
+    started = time.monotonic()
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+    except OSError as err:
+        raise UsageError(f"cannot run {argv[0]!r}: {err.strerror or err}") from None
+    timed_out = False
+    try:
+        out, errors = process.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(process.pid)
+        out, errors = _reap(process)
+    return ProcessResult(
+        exit_code=None if timed_out else process.returncode,
+        timed_out=timed_out,
+        duration_s=time.monotonic() - started,
+        stdout=out[-OUTPUT_TAIL:],
+        stderr=errors[-OUTPUT_TAIL:],
+    )
+
+
+def _kill_group(pid: int) -> None:
+    """SIGKILL the process group ``pid`` leads (the poller and anything it started)."""
+    with contextlib.suppress(ProcessLookupError):  # it ended between the timeout and the kill
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _reap(process: subprocess.Popen[str]) -> tuple[str, str]:
+    """The output of a killed process; empty when a detached child still holds its pipes."""
+    try:
+        out, err = process.communicate(timeout=_REAP_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return "", ""
+    return out or "", err or ""
