@@ -80,6 +80,11 @@ class Prepared:
         return np.lexsort((*reversed(tiebreak), rows, self.job_rank[self.block[rows]]))
 
     @cached_property
+    def rows(self) -> np.ndarray:
+        """Row positions 0..n-1 (int32 below 2**31 rows: half the memory of every index array)."""
+        return np.arange(self.n, dtype=_index_dtype(self.n))
+
+    @cached_property
     def observed(self) -> np.ndarray:
         """Rows that carry a status."""
         return self.raw >= 0
@@ -93,7 +98,7 @@ class Prepared:
     @cached_property
     def job_first(self) -> np.ndarray:
         """Per row: the index of its job's first row."""
-        return self.first[self.block]
+        return self.first.astype(self.rows.dtype)[self.block]
 
     @cached_property
     def last_observed(self) -> np.ndarray:
@@ -127,7 +132,7 @@ class Prepared:
     @cached_property
     def terminal_before(self) -> np.ndarray:
         """Rows with a terminal status observed strictly earlier in their job."""
-        count = np.cumsum(self.terminal)
+        count = np.cumsum(self.terminal, dtype=self.rows.dtype)
         before = count - self.terminal
         base = count[self.first] - self.terminal[self.first]
         return (before - base[self.block]) > 0
@@ -145,11 +150,15 @@ class Prepared:
 
     def last_before(self, mask: np.ndarray, *, inclusive: bool) -> np.ndarray:
         """Per row: index of the last ``mask`` row at (or strictly before) it in its job, or -1."""
-        idx = np.where(mask, np.arange(self.n), -1)
-        carried = np.maximum.accumulate(idx) if self.n else idx
+        carried = np.where(mask, self.rows, -1)
+        if not self.n:
+            return carried
+        np.maximum.accumulate(carried, out=carried)
         if not inclusive:
-            carried = np.concatenate(([-1], carried[:-1])) if self.n else carried
-        return np.where(carried >= self.job_first, carried, -1)
+            carried[1:] = carried[:-1]
+            carried[0] = -1
+        carried[carried < self.job_first] = -1
+        return carried
 
     def per_job_last(self, mask: np.ndarray) -> np.ndarray:
         """Per job: index of its last ``mask`` row, or -1."""
@@ -177,8 +186,10 @@ class Prepared:
 
     def state_key(self) -> np.ndarray:
         """Per row: the percentage as a comparable key (null and NaN get distinct sentinels)."""
-        key = np.where(np.isnan(self.pct), _NAN_KEY, self.pct)
-        return np.where(self.pct_null, _NULL_KEY, key)
+        key = self.pct.copy()
+        key[np.isnan(key)] = _NAN_KEY
+        key[self.pct_null] = _NULL_KEY
+        return key
 
     def status_text(self, rows: np.ndarray) -> np.ndarray:
         """The verbatim status strings of ``rows`` (None where null)."""
@@ -198,7 +209,7 @@ def prepare(obs: pd.DataFrame, policy: Policy | str | None = None) -> Prepared:
             column=missing[0],
         )
     jobs = _categorical(obs["job_id"])
-    job_codes = jobs.codes.astype(np.int64)
+    job_codes = jobs.codes.astype(np.int32)
     if (job_codes < 0).any():
         raise DatasetError("column 'job_id' has missing values: every observation needs its job id")
     seq = obs["seq"].to_numpy(dtype=np.int64)
@@ -218,7 +229,7 @@ def prepare(obs: pd.DataFrame, policy: Policy | str | None = None) -> Prepared:
         policy=pol,
         frame=frame,
         job_ids=np.asarray(jobs.categories, dtype=object)[job_codes[first]],
-        block=np.cumsum(starts) - 1,
+        block=_blocks(starts),
         starts=starts,
         first=first,
         last=last,
@@ -288,6 +299,17 @@ def _forget(ref: weakref.ReferenceType[pd.DataFrame]) -> None:
 
 def _shape(obs: pd.DataFrame) -> tuple[int, tuple[object, ...]]:
     return len(obs), tuple(obs.columns)
+
+
+def _index_dtype(n: int) -> type[np.signedinteger]:
+    return np.int32 if n < 2**31 - 1 else np.int64
+
+
+def _blocks(starts: np.ndarray) -> np.ndarray:
+    """Per row: its job's number (0..n_jobs-1), from the job-start mask."""
+    block = np.cumsum(starts, dtype=_index_dtype(len(starts)))
+    block -= 1
+    return block
 
 
 def _categorical(series: pd.Series) -> pd.Categorical:

@@ -101,7 +101,7 @@ def stalled(p: Prepared) -> np.ndarray:
     elapsed = p.ts - p.ts[safe]
     not_terminal = ~p.policy.terminal_codes[np.maximum(p.code[np.maximum(state_row, 0)], 0)]
     over = (first >= 0) & not_terminal & (elapsed > p.policy.stall_after_s * 1e6)
-    count = np.cumsum(over)
+    count = np.cumsum(over, dtype=p.rows.dtype)
     before_run = count[safe] - over[safe]
     return over & (count - before_run == 1)
 
