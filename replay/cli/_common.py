@@ -15,7 +15,15 @@ if TYPE_CHECKING:
     from replay._files import BadFile
     from replay.status import Policy
 
-__all__ = ["add_dataset_arguments", "frame_records", "load_dataset", "print_table", "to_json"]
+__all__ = [
+    "add_dataset_arguments",
+    "bad_file_mode",
+    "engine_of",
+    "frame_records",
+    "load_dataset",
+    "print_table",
+    "to_json",
+]
 
 
 def add_dataset_arguments(parser: argparse.ArgumentParser, *, policy: bool = True) -> None:
@@ -38,11 +46,27 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, *, policy: bool = Tru
         "--engine",
         choices=("pandas", "dask"),
         default="pandas",
-        help="pandas (in memory, default) or dask (a LocalCluster, or --scheduler)",
+        help="pandas (in memory, default) or dask (a LocalCluster sized to this machine, "
+        "or the cluster at --scheduler)",
     )
     parser.add_argument(
-        "--scheduler", metavar="ADDRESS", help="a dask scheduler address (with --engine dask)"
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a running dask scheduler, e.g. tcp://host:8786 (with --engine dask; its workers "
+        "must see DIR at the same path)",
     )
+
+
+def engine_of(args: argparse.Namespace) -> str:
+    """The engine the options ask for (--scheduler only with --engine dask)."""
+    if args.scheduler and args.engine != "dask":
+        raise UsageError("--scheduler needs --engine dask")
+    return str(args.engine)
+
+
+def bad_file_mode(args: argparse.Namespace) -> BadFile:
+    """``skip`` with --skip-bad-files, else ``raise``."""
+    return "skip" if args.skip_bad_files else "raise"
 
 
 def load_policy_arg(args: argparse.Namespace) -> Policy:
@@ -53,13 +77,12 @@ def load_policy_arg(args: argparse.Namespace) -> Policy:
 
 
 def load_dataset(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The observations and jobs of ``args.dir`` (in memory)."""
-    if args.engine != "pandas":
-        raise UsageError("this command runs --engine dask through replay.distributed; see --help")
+    """The observations (the engine's columns only) and jobs of ``args.dir``, in memory."""
+    from replay._engine import ENGINE_COLUMNS
     from replay.store import read, read_jobs
 
-    on_bad: BadFile = "skip" if args.skip_bad_files else "raise"
-    obs = read(args.dir, on_bad_file=on_bad)
+    on_bad = bad_file_mode(args)
+    obs = read(args.dir, columns=ENGINE_COLUMNS, on_bad_file=on_bad)
     jobs = read_jobs(args.dir, on_bad_file=on_bad)
     return obs, jobs
 

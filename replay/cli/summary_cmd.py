@@ -8,6 +8,8 @@ from typing import Any
 
 from replay.cli._common import (
     add_dataset_arguments,
+    bad_file_mode,
+    engine_of,
     frame_records,
     load_dataset,
     load_policy_arg,
@@ -49,10 +51,12 @@ def run(args: argparse.Namespace) -> int:
     from replay.summary import outcome_counts, summarize
 
     policy = load_policy_arg(args)
-    if args.engine == "dask":
+    if engine_of(args) == "dask":
         from replay.distributed import summarize_dataset
 
-        summary = summarize_dataset(args.dir, policy=policy, scheduler=args.scheduler)
+        summary = summarize_dataset(
+            args.dir, policy=policy, scheduler=args.scheduler, on_bad_file=bad_file_mode(args)
+        )
     else:
         obs, jobs = load_dataset(args)
         summary = summarize(obs, policy, jobs=jobs)

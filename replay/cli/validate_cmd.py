@@ -7,6 +7,8 @@ from typing import Any
 
 from replay.cli._common import (
     add_dataset_arguments,
+    bad_file_mode,
+    engine_of,
     frame_records,
     load_dataset,
     load_policy_arg,
@@ -44,10 +46,12 @@ def run(args: argparse.Namespace) -> int:
     from replay.validate import validate, violation_counts
 
     policy = load_policy_arg(args)
-    if args.engine == "dask":
+    if engine_of(args) == "dask":
         from replay.distributed import validate_dataset
 
-        violations = validate_dataset(args.dir, policy=policy, scheduler=args.scheduler)
+        violations = validate_dataset(
+            args.dir, policy=policy, scheduler=args.scheduler, on_bad_file=bad_file_mode(args)
+        )
     else:
         obs, _ = load_dataset(args)
         violations = validate(obs, policy)

@@ -19,19 +19,20 @@ __all__ = ["CONNECT_TIMEOUT_S", "client_for"]
 CONNECT_TIMEOUT_S = 5.0
 
 
-def client_for(scheduler: str | None = None, *, timeout_s: float = CONNECT_TIMEOUT_S) -> Client:
+def client_for(scheduler: str | None = None, *, timeout_s: float | None = None) -> Client:
     """Return a dask Client of ``scheduler``, or of a new LocalCluster sized to this machine.
 
     The client owns a cluster it started and closes it with itself (use it as a context
     manager). The dashboard link goes to stderr so the user can watch progress (stdout stays
     free for a command's results). An unreachable ``scheduler`` raises ``UsageError`` after
-    ``timeout_s`` seconds.
+    ``timeout_s`` seconds (default ``CONNECT_TIMEOUT_S``).
     """
     from distributed import Client
 
     if scheduler:
+        wait = CONNECT_TIMEOUT_S if timeout_s is None else timeout_s
         try:
-            client = Client(scheduler, timeout=f"{timeout_s}s")  # type: ignore[no-untyped-call]
+            client = Client(scheduler, timeout=f"{wait}s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError, ValueError, TypeError) as err:
             raise UsageError(
                 f"cannot reach the dask scheduler at {scheduler!r} ({err}): check the address "

@@ -131,3 +131,14 @@ def test_bad_arguments_exit_2_with_one_line(
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert err.strip().count("\n") == 0 and "--help" in err
+
+
+@pytest.mark.parametrize("command", ["validate", "summary"])
+@pytest.mark.parametrize("engine", [[], ["--engine", "pandas"]])
+def test_a_scheduler_without_the_dask_engine_is_exit_2(
+    dataset: Path, capsys: pytest.CaptureFixture[str], command: str, engine: list[str]
+) -> None:
+    argv = [command, str(dataset), *engine, "--scheduler", "tcp://127.0.0.1:8786"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--engine dask" in err
