@@ -1,0 +1,201 @@
+"""The pytest plugin: a fake monitor server per session, a fresh view of it per test."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from replay.server import MonitorServer, RequestRecord
+    from replay.timeline import Timeline
+
+__all__ = ["MonitorView", "merge_settings"]
+
+#: What ``add_job`` takes, the marker accepts and the command line may override.
+SETTINGS = ("scenario", "dialect", "mode", "speed", "seed")
+_DEFAULTS: Mapping[str, Any] = {
+    "scenario": "happy_path",
+    "dialect": "graph",
+    "mode": "step",
+    "speed": 1.0,
+    "seed": 0,
+}
+_SPEED_HELP = (
+    "job seconds per wall second for monitor_server jobs in time mode. Precedence: "
+    "add_job(speed=...) < @pytest.mark.monitor(speed=...) < --replay-speed"
+)
+_MARKER = (
+    "monitor(scenario=None, dialect=None, mode=None, speed=None, seed=None): settings for "
+    "monitor_server.add_job in this test; they override add_job's own arguments and are "
+    "overridden by --replay-speed"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("replay", "replay: fake Graph copy monitors")
+    group.addoption(
+        "--replay-speed",
+        type=float,
+        default=None,
+        metavar="X",
+        dest="replay_speed",
+        help=_SPEED_HELP,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", _MARKER)
+
+
+def merge_settings(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Settings merged left to right (later layers win); None values never override.
+
+    The one place the precedence lives: defaults < add_job arguments < marker < command line.
+    """
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        merged.update({k: v for k, v in (layer or {}).items() if v is not None})
+    return merged
+
+
+class MonitorView:
+    """One test's view of the session's server: its jobs, their URLs and request logs.
+
+    Jobs added here are removed when the test ends, so the next test starts with no jobs and
+    empty logs.
+    """
+
+    def __init__(
+        self, server: MonitorServer, marker: Mapping[str, Any], command_line: Mapping[str, Any]
+    ) -> None:
+        self.server = server
+        self._marker = dict(marker)
+        self._command_line = dict(command_line)
+        self._job_ids: list[str] = []
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the session's server."""
+        return self.server.base_url
+
+    def add_job(
+        self,
+        scenario: str | None = None,
+        *,
+        dialect: str | None = None,
+        mode: str | None = None,
+        speed: float | None = None,
+        seed: int | None = None,
+        recording: tuple[str | Path, str] | None = None,
+        timeline: Timeline | None = None,
+    ) -> str:
+        """Serve one job and return its monitor URL.
+
+        The job is ``timeline``, else job ``recording=(DIR, job_id)`` of a recorded dataset,
+        else a simulated job of ``scenario`` (``seed``). ``mode="step"`` answers the Nth request
+        with the Nth response; ``"time"`` follows the job's clock at ``speed``.
+        """
+        given = {"scenario": scenario, "dialect": dialect, "mode": mode, "speed": speed}
+        explicit = merge_settings({**given, "seed": seed}, self._marker, self._command_line)
+        settings = merge_settings(_DEFAULTS, explicit)
+        chosen = self._timeline(settings, recording, timeline)
+        chosen = dataclasses.replace(chosen, job_id=self._free_id(chosen.job_id))
+        url = self.server.add(
+            chosen,
+            # A recording or hand-written timeline keeps its own URL shape unless one is asked.
+            dialect=explicit.get("dialect") or chosen.dialect or settings["dialect"],
+            mode=settings["mode"],
+            speed=float(settings["speed"]),
+        )
+        self._job_ids.append(chosen.job_id)
+        return url
+
+    def requests(self, url_or_job_id: str) -> list[RequestRecord]:
+        """The requests one job of this test received (``at``, ``method``, ``path``,
+        ``authorization_sent``, ``response_status``, ``retry_after``, ``job_status``)."""
+        from replay.errors import UsageError
+        from replay.server import _job_id_of
+
+        job_id = _job_id_of(url_or_job_id)
+        if job_id not in self._job_ids:
+            raise UsageError(
+                f"no job {job_id!r} in this test ({len(self._job_ids)} jobs): pass a URL that "
+                "this test's monitor_server.add_job returned",
+                job_id=job_id,
+            )
+        return self.server.requests(job_id)
+
+    def close(self) -> None:
+        """Remove this test's jobs from the server (their monitors answer 404 from now on)."""
+        for job_id in self._job_ids:
+            self.server.remove(job_id)
+        self._job_ids.clear()
+
+    def _timeline(
+        self,
+        settings: Mapping[str, Any],
+        recording: tuple[str | Path, str] | None,
+        timeline: Timeline | None,
+    ) -> Timeline:
+        from replay.testing import Timeline as TestingTimeline
+
+        if timeline is not None:
+            return timeline
+        if recording is not None:
+            root, job_id = recording
+            return TestingTimeline.from_dataset(root, job_id)
+        return TestingTimeline.from_scenario(
+            settings["scenario"], settings["dialect"], int(settings["seed"])
+        )
+
+    def _free_id(self, job_id: str) -> str:
+        """``job_id``, or ``job_id-2``, ``-3``... when this session already serves it."""
+        for candidate in itertools.chain([job_id], (f"{job_id}-{n}" for n in itertools.count(2))):
+            if not self.server.has_job(candidate):
+                return candidate
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _marker_settings(node: pytest.Item) -> dict[str, Any]:
+    marker = node.get_closest_marker("monitor")
+    if marker is None:
+        return {}
+    from replay.errors import UsageError
+
+    if marker.args:
+        raise UsageError(
+            f"@pytest.mark.monitor takes keywords only ({', '.join(SETTINGS)}), "
+            f"got positional {marker.args!r}"
+        )
+    unknown = set(marker.kwargs) - set(SETTINGS)
+    if unknown:
+        raise UsageError(
+            f"@pytest.mark.monitor got unknown keyword(s) {', '.join(sorted(unknown))}: "
+            f"expected some of {', '.join(SETTINGS)}"
+        )
+    return dict(marker.kwargs)
+
+
+@pytest.fixture(scope="session")
+def replay_monitor_server() -> Iterator[MonitorServer]:
+    """The session's fake monitor server on 127.0.0.1 (started when a test first needs it)."""
+    from replay.server import MonitorServer
+
+    with MonitorServer(mode="step") as server:
+        yield server
+
+
+@pytest.fixture
+def monitor_server(
+    request: pytest.FixtureRequest, replay_monitor_server: MonitorServer
+) -> Iterator[MonitorView]:
+    """This test's view of the fake monitor server: ``add_job(...)`` -> URL, ``requests(url)``."""
+    speed = request.config.getoption("replay_speed")
+    view = MonitorView(replay_monitor_server, _marker_settings(request.node), {"speed": speed})
+    yield view
+    view.close()

@@ -1,0 +1,3 @@
+"""pytester runs the plugin as a user's test session would."""
+
+pytest_plugins = ["pytester"]
