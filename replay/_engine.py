@@ -115,9 +115,10 @@ class Prepared:
         """Status-observing rows whose status differs from the previous observed one in the job."""
         p = self.prev_observed
         has = p >= 0
-        out = np.zeros(self.n, dtype=bool)
-        out[has] = self.raw[has] != self.raw[p[has]]
-        return out & self.observed
+        out = self.raw != self.raw[np.maximum(p, 0)]
+        out &= has
+        out &= self.observed
+        return out
 
     @cached_property
     def run_start(self) -> np.ndarray:
@@ -132,10 +133,9 @@ class Prepared:
     @cached_property
     def terminal_before(self) -> np.ndarray:
         """Rows with a terminal status observed strictly earlier in their job."""
-        count = np.cumsum(self.terminal, dtype=self.rows.dtype)
-        before = count - self.terminal
-        base = count[self.first] - self.terminal[self.first]
-        return (before - base[self.block]) > 0
+        first_terminal = self.per_job_first(self.terminal)
+        first_terminal[first_terminal < 0] = self.n  # none: no row comes after it
+        return self.rows > first_terminal.astype(self.rows.dtype)[self.block]
 
     @cached_property
     def state_first(self) -> np.ndarray:
@@ -346,10 +346,10 @@ def _percentages(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _timestamps_us(col: pd.Series) -> np.ndarray:
     """Timestamps as int64 microseconds since the epoch (naive values are taken as UTC)."""
-    ts = col if isinstance(col.dtype, pd.DatetimeTZDtype) else pd.to_datetime(col, utc=True)
-    if isinstance(ts.dtype, pd.DatetimeTZDtype):
-        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
-    values = ts.to_numpy(dtype="datetime64[us]")
+    if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(col.dtype):
+        values = col.to_numpy(dtype="datetime64[us]")  # UTC instants; a view when already in us
+    else:
+        values = pd.to_datetime(col, utc=True).to_numpy(dtype="datetime64[us]")
     if np.isnat(values).any():
         raise DatasetError("column 'ts' has missing timestamps: every observation needs its time")
     return values.view(np.int64)
@@ -359,6 +359,9 @@ def _http(frame: pd.DataFrame) -> np.ndarray:
     """HTTP status codes as int16, -1 where null (imported payloads)."""
     if "http_status" not in frame.columns:
         return np.full(len(frame), -1, dtype=np.int16)
-    numbers = pd.to_numeric(frame["http_status"], errors="coerce")
+    col = frame["http_status"]
+    if pd.api.types.is_integer_dtype(col.dtype):
+        return col.to_numpy(dtype=np.int16, na_value=-1)
+    numbers = pd.to_numeric(col, errors="coerce")
     values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
     return np.where(np.isnan(values), -1, values).astype(np.int16)

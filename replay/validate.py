@@ -80,9 +80,9 @@ def ts_not_increasing(p: Prepared) -> np.ndarray:
 def pct_regression(p: Prepared) -> np.ndarray:
     """Warns on a valid percentage lower than the job's previous valid one."""
     prev = p.last_before(p.pct_valid, inclusive=False)
-    has = p.pct_valid & (prev >= 0)
-    out = np.zeros(p.n, dtype=bool)
-    out[has] = p.pct[has] < p.pct[prev[has]]
+    out = p.pct < p.pct[np.maximum(prev, 0)]
+    out &= p.pct_valid
+    out &= prev >= 0
     return out
 
 
