@@ -69,10 +69,15 @@ class Prepared:
         return len(self.first)
 
     @cached_property
+    def job_index(self) -> pd.Index:
+        """The job ids as a ``str`` Index, in block order (converted once, looked up by hash)."""
+        return pd.Index(pd.array(self.job_ids, dtype="str"))
+
+    @cached_property
     def job_rank(self) -> np.ndarray:
         """Per job: its position in lexical job-id order (outputs are ordered by it)."""
         rank = np.empty(self.n_jobs, dtype=np.int64)
-        rank[np.argsort(self.job_ids.astype(str), kind="stable")] = np.arange(self.n_jobs)
+        rank[self.job_index.argsort()] = np.arange(self.n_jobs)
         return rank
 
     def by_job(self, rows: np.ndarray, *tiebreak: np.ndarray) -> np.ndarray:

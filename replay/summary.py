@@ -55,7 +55,7 @@ def summary_of(
     first_progress = p.per_job_first(progress)
     frame = pd.DataFrame(
         {
-            "job_id": p.job_ids.astype(str),
+            "job_id": p.job_index.array,
             "first_ts": pd.to_datetime(first_ts, unit="us", utc=True),
             "last_ts": pd.to_datetime(last_ts, unit="us", utc=True),
             "duration_s": (last_ts - first_ts) / 1e6,
@@ -102,9 +102,8 @@ def _last_error_code(p: Prepared) -> pd.Series:
         return pd.Series([None] * p.n_jobs, dtype="str")
     codes = p.frame["error_code"]
     last = p.per_job_last(codes.notna().to_numpy())
-    values = codes.astype(object).where(codes.notna(), None).to_numpy()
-    picked = np.where(last >= 0, values[np.maximum(last, 0)] if p.n else None, None)
-    return pd.Series(picked, dtype="str")
+    picked = codes.array.take(last, allow_fill=True)  # -1 (no error code) becomes missing
+    return pd.Series(pd.array(picked, dtype="str"))
 
 
 def _outcomes(p: Prepared, jobs: pd.DataFrame | None) -> np.ndarray:
@@ -131,7 +130,7 @@ def _recorder_outcomes(p: Prepared, jobs: pd.DataFrame | None) -> np.ndarray:
     if jobs is None or "outcome" not in jobs.columns or not len(jobs):
         return np.full(p.n_jobs, "", dtype=object)
     known = jobs.dropna(subset=["outcome"]).drop_duplicates("job_id", keep="last")
-    positions = pd.Index(known["job_id"].astype(str)).get_indexer(pd.Index(p.job_ids.astype(str)))
+    positions = pd.Index(known["job_id"].astype(str)).get_indexer(p.job_index)
     values = np.append(known["outcome"].astype(str).to_numpy(dtype=object), "")
     return values[np.where(positions >= 0, positions, len(known))]
 
@@ -139,8 +138,7 @@ def _recorder_outcomes(p: Prepared, jobs: pd.DataFrame | None) -> np.ndarray:
 def _violations_per_job(p: Prepared, violations: pd.DataFrame) -> np.ndarray:
     if not len(violations):
         return np.zeros(p.n_jobs, dtype=np.int64)
-    index = pd.Index(p.job_ids.astype(str))
-    positions = index.get_indexer(violations["job_id"].astype(str))
+    positions = p.job_index.get_indexer(pd.Index(violations["job_id"].astype(str)))
     return np.bincount(positions[positions >= 0], minlength=p.n_jobs).astype(np.int64)
 
 
