@@ -1,10 +1,10 @@
 """Distributed benchmark: the in-memory engine against dask with 2 workers, and an out-of-core run.
 
 Run ``python -m benchmarks.bench_distributed`` from the repository root (``benchmarks/run.py``
-runs it with the others). The default dataset is the engine benchmark's 200k jobs (about 6M
-rows); ``--full`` runs 700k jobs (about 20M rows). Results go to
-``benchmarks/results/distributed.md``. Exit status 1 when dask's violations differ from the
-in-memory engine's, or when a run fails.
+runs it with the others). The default is a quick look: 30k jobs (about 0.9M rows, a few
+minutes), written to ``benchmarks/.data/`` (not committed). ``--full`` runs 700k jobs (about 20M
+rows; 15-30 minutes on 2 cores) and writes ``benchmarks/results/distributed.md``. Exit status 1
+when dask's violations differ from the in-memory engine's, or when a run fails.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ __all__ = ["main"]
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "distributed.md"
 _FULL_JOBS = 700_000
+_QUICK_JOBS = 30_000
 _TIMEOUT_S = 3600
 _MIB = 1024 * 1024
 #: Rows per partition in the out-of-core run, at most: one 256k-row group of the files each.
@@ -41,7 +42,8 @@ METHOD = """
 - *in-memory*: `replay.read` (all columns) then `validate` and `summarize(..., violations=...)`
   in one fresh process (`python -m benchmarks._measure replay read+validate+summarize`, one
   warm-up then one timed run); *peak MB* is that process's peak RSS (`VmHWM`).
-- *dask*: `read()` partitions as noted; a fresh `distributed.LocalCluster(n_workers={workers}, threads_per_worker=1,
+- *dask*: `read()` partitions as noted (*validate+summarize* is `validate_and_summarize`, one
+  shuffle for both, as `replay report --engine dask` runs it); a fresh `distributed.LocalCluster(n_workers={workers}, threads_per_worker=1,
   processes=True)` per line; the line times `replay.distributed.validate(read(DIR))` or
   `summarize(read(DIR), jobs=read_jobs(DIR))` from the folder (read, shuffle by job_id, engine per
   partition, results gathered and ordered), cold, once. *peak MB* is the largest worker's
@@ -106,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("dask out-of-core", limit, min(opts.partition_rows, _OOC_ROWS)),
     )
     for label, mem, rows in runs:
-        for op in ("validate", "summarize"):
+        for op in ("validate", "summarize", *(("validate+summarize",) if mem is None else ())):
             line, found = _dask_line(dataset, opts, label, op, mem, rows)
             failed |= line.seconds != line.seconds  # NaN: the run failed
             lines.append(line)
@@ -124,9 +126,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _options(argv: Sequence[str]) -> Options:
     parser = argparse.ArgumentParser(prog="bench_distributed", description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=200_000, help="jobs (default 200000: ~6M rows)")
     parser.add_argument(
-        "--full", action="store_true", help=f"{_FULL_JOBS:,} jobs (~20M rows; about 15 min)"
+        "--jobs", type=int, default=_QUICK_JOBS, help=f"jobs (default {_QUICK_JOBS}: ~0.9M rows)"
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help=f"{_FULL_JOBS:,} jobs (~20M rows; 15-30 min), results in {RESULTS.name}",
     )
     parser.add_argument("--seed", type=int, default=7, help="simulator seed (default 7)")
     parser.add_argument("--workers", type=int, default=2, help="dask workers (default 2)")
@@ -139,17 +145,24 @@ def _options(argv: Sequence[str]) -> Options:
     parser.add_argument(
         "--partition-rows", type=int, default=None, help="rows per partition of read()"
     )
-    parser.add_argument("--out", type=Path, default=RESULTS, help="the Markdown results file")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"the Markdown results file (default: results/{RESULTS.name} with --full, else a "
+        "file under benchmarks/.data/, so a quick run never replaces the committed figures)",
+    )
     args = parser.parse_args(argv)
     from replay.distributed import PARTITION_ROWS
 
+    n_jobs = _FULL_JOBS if args.full else args.jobs
+    out = args.out or (RESULTS if args.full else DATA_DIR / f"distributed-{n_jobs}jobs.md")
     return Options(
-        _FULL_JOBS if args.full else args.jobs,
+        n_jobs,
         args.seed,
         args.workers,
         args.memory_limit_mb,
         args.partition_rows or PARTITION_ROWS,
-        args.out,
+        out,
     )
 
 
@@ -219,7 +232,9 @@ def _dask_line(
         note += f"; spilled {spill:,.0f} MB" if spill else "; nothing spilled by the worker store"
     line = Line(f"{label}, {opts.workers} workers", op, seconds, max(peaks.values()), note)
     _print(line)
-    return line, (found_of(result) if op == "validate" else None)
+    if op == "summarize":
+        return line, None
+    return line, found_of(result if op == "validate" else result[0])
 
 
 def _dask_op(op: str, path: Path, partition_rows: int) -> Any:
@@ -229,6 +244,8 @@ def _dask_op(op: str, path: Path, partition_rows: int) -> Any:
     ddf = distributed.read(path, partition_rows=partition_rows)
     if op == "validate":
         return distributed.validate(ddf)
+    if op == "validate+summarize":  # what replay report --engine dask runs: one shuffle
+        return distributed.validate_and_summarize(ddf, jobs=read_jobs(path))
     return distributed.summarize(ddf, jobs=read_jobs(path))
 
 
