@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -248,3 +250,34 @@ def test_time_mode_serves_job_time_and_the_careful_poller_still_passes() -> None
 
     assert {r.scenario: r.why() for r in report.runs if not r.passed} == {}
     assert [r.checks["conclusion"].passed for r in report.runs] == [True] * 4
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "check-poller.md"
+
+
+def test_docs_outcome_table_lists_every_scenario_with_its_expected_outcome() -> None:
+    rows = re.findall(r"^\| `(\w+)` \| `(\w+)` \| (0|non-zero) \|$", DOC.read_text(), re.MULTILINE)
+
+    expected = [
+        (job.scenario, job.expected_outcome, "0" if job.expects_success else "non-zero")
+        for job in plan_jobs(dialects=["graph"])
+    ]
+    assert rows == expected
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the shell poller of the docs uses curl")
+def test_docs_shell_poller_passes_every_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (script,) = re.findall(r"```sh\n(#!/bin/sh\n.*?)```", DOC.read_text(), re.DOTALL)
+    poller = tmp_path / "poll.sh"
+    poller.write_text(script)
+    poller.chmod(0o755)
+    monkeypatch.setenv("POLL_INTERVAL", "0.05")
+    monkeypatch.setenv("POLL_DEADLINE", "10")
+    scenarios = ["throttled", "failed_with_error", "legacy_303", "expired_monitor", "unauthorized"]
+
+    report = check_poller([str(poller), "{url}"], scenarios=scenarios, dialects=["consumer"])
+
+    assert {r.scenario: r.why() for r in report.runs if not r.passed} == {}
+    assert report.runs[0].checks["retry_after"].passed is True
