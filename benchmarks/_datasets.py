@@ -20,7 +20,7 @@ __all__ = ["DATA_DIR", "Dataset", "sample_of", "simulated"]
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 _STAMP = "stamp.json"
 # The modules whose code decides the bytes of a simulated recording: a change rebuilds the cache.
-_SOURCES = ("simulate.py", "store.py", "schema.py")
+_SOURCES = ("simulate.py", "_fleet.py", "store.py", "schema.py")
 
 
 @dataclass(frozen=True)

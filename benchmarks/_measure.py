@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from replay import ENGINE_COLUMNS
+
 __all__ = ["ENGINE_OPS", "NEEDED_COLUMNS", "Measurement", "main", "measure", "peak_rss_mb"]
 
 #: What is timed for replay itself: the four engine functions and the user's whole pipeline.
@@ -28,16 +30,8 @@ ENGINE_OPS: tuple[str, ...] = (
     "read+validate+summarize",
     "read(columns=needed)+validate+summarize",
 )
-#: The columns validate and summarize read: a user can pass them to ``replay.read(columns=...)``.
-NEEDED_COLUMNS: tuple[str, ...] = (
-    "job_id",
-    "seq",
-    "ts",
-    "status",
-    "percentage_complete",
-    "http_status",
-    "error_code",
-)
+#: The columns validate and summarize read: ``replay.ENGINE_COLUMNS``, for ``replay.read(columns=...)``.
+NEEDED_COLUMNS: tuple[str, ...] = ENGINE_COLUMNS
 
 Measurement = dict[str, Any]
 

@@ -49,8 +49,9 @@ METHOD = """
   needs (`job_id, seq, ts, status, percentage_complete`) and `sort_by(job_id, seq)`.
 - `replay` `validate`, `summarize` and `transitions` take the frame `replay.read` returned;
   `read+validate+summarize` is the whole user pipeline from the folder
-  (`summarize(obs, violations=validate(obs))`); the `columns=needed` line passes
-  `columns={needed}` to `replay.read` (for information: the target uses the default read).
+  (`summarize(obs, violations=validate(obs))`, which reuses the preparation `validate` made);
+  the `columns=needed` line passes `columns=replay.ENGINE_COLUMNS` ({needed}) to `replay.read`
+  (for information: the target uses the default read of every column).
 - The peers implement the same ten checks of `docs/semantics.md` on their own in-memory input,
   built untimed from the same six columns (the five above and `http_status`): the row loops and
   pandas take a pandas frame, Polars a `DataFrame`, DuckDB a table in an in-memory database.

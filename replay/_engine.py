@@ -327,6 +327,11 @@ def _grouping_order(job_codes: np.ndarray, seq: np.ndarray) -> np.ndarray | None
     """None when rows are already grouped by job in seq order, else the stable sorting order."""
     if len(seq) < 2:
         return None
+    if bool(np.all(job_codes[1:] >= job_codes[:-1])):  # replay.read's order: a cheap check
+        in_order = seq[1:] >= seq[:-1]
+        in_order |= job_codes[1:] != job_codes[:-1]
+        if bool(in_order.all()):
+            return None
     same = job_codes[1:] == job_codes[:-1]
     boundaries = int(np.count_nonzero(~same))
     grouped = boundaries + 1 == int(np.count_nonzero(np.bincount(job_codes[job_codes >= 0])))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -82,3 +83,27 @@ def test_reading_only_engine_columns_gives_the_same_results(
     assert list(narrow.columns) == list(replay.ENGINE_COLUMNS)
     engine = getattr(replay, function)
     pd.testing.assert_frame_equal(engine(narrow), engine(obs))
+
+
+@pytest.mark.parametrize(
+    "reorder",
+    [
+        pytest.param(lambda f: f.sample(frac=1.0, random_state=3), id="shuffled"),
+        pytest.param(lambda f: f.iloc[::-1], id="reversed"),
+        pytest.param(
+            lambda f: f.assign(
+                job_id=f["job_id"].cat.reorder_categories(f["job_id"].cat.categories[::-1])
+            ),
+            id="grouped-categories-reversed",
+        ),
+        pytest.param(lambda f: f.assign(job_id=f["job_id"].astype(str)), id="plain-strings"),
+    ],
+)
+def test_row_order_and_job_id_dtype_of_the_input_do_not_change_results(
+    obs: pd.DataFrame, reorder: Callable[[pd.DataFrame], pd.DataFrame]
+) -> None:
+    moved = reorder(obs).reset_index(drop=True)
+    violations, summary = replay.analyse(moved)
+    expected_violations, expected_summary = replay.analyse(obs)
+    pd.testing.assert_frame_equal(violations, expected_violations)
+    pd.testing.assert_frame_equal(summary, expected_summary)
