@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -85,6 +86,7 @@ class Options:
 def main(argv: Sequence[str] | None = None) -> int:
     """Build or reuse the datasets, measure everything, verify, write and print the results."""
     opts = _options(argv)
+    load_at_start = _load()
     sections, mismatched = [], False
     for n_jobs in opts.sizes:
         name = f"{n_jobs // 1000}k jobs" if n_jobs >= 1000 else f"{n_jobs} jobs"
@@ -95,8 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         mismatched |= not all(a.matches for a in section.agreements)
         sections.append(section)
     targets = _targets(sections[-1]) if sections else []
+    info = _report.machine()
+    # Other work on the machine slows the lines unevenly (the floor and the peers use every core).
+    info["load average (1 min) at start, end"] = f"{load_at_start}, {_load()}"
     page = _report.render(
-        _report.machine(),
+        info,
         sections,
         targets,
         METHOD.format(repeat=opts.repeat, loop_max=_LOOP_MAX_ROWS, needed=list(NEEDED_COLUMNS)),
@@ -253,6 +258,10 @@ def _targets(section: Section) -> list[Target]:
             peak < 2048,
         ),
     ]
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "unknown"
 
 
 def _say(text: str) -> None:
