@@ -76,7 +76,7 @@ class MonitorView:
         self.server = server
         self._marker = dict(marker)
         self._command_line = dict(command_line)
-        self._job_ids: list[str] = []
+        self._jobs: dict[str, dict[str, Any]] = {}
 
     @property
     def base_url(self) -> str:
@@ -112,29 +112,38 @@ class MonitorView:
             mode=settings["mode"],
             speed=float(settings["speed"]),
         )
-        self._job_ids.append(chosen.job_id)
+        source = "timeline" if timeline is not None else "recording" if recording else "scenario"
+        self._jobs[chosen.job_id] = {**settings, "source": source, "job_id": chosen.job_id}
         return url
+
+    def job_settings(self, url_or_job_id: str) -> dict[str, Any]:
+        """What one job of this test was served with, after precedence: ``scenario``,
+        ``dialect``, ``mode``, ``speed``, ``seed``, ``source`` and its ``job_id``."""
+        return dict(self._jobs[self._own_job_id(url_or_job_id)])
 
     def requests(self, url_or_job_id: str) -> list[RequestRecord]:
         """The requests one job of this test received (``at``, ``method``, ``path``,
         ``authorization_sent``, ``response_status``, ``retry_after``, ``job_status``)."""
+        return self.server.requests(self._own_job_id(url_or_job_id))
+
+    def close(self) -> None:
+        """Remove this test's jobs from the server (their monitors answer 404 from now on)."""
+        for job_id in self._jobs:
+            self.server.remove(job_id)
+        self._jobs.clear()
+
+    def _own_job_id(self, url_or_job_id: str) -> str:
         from replay.errors import UsageError
         from replay.server import _job_id_of
 
         job_id = _job_id_of(url_or_job_id)
-        if job_id not in self._job_ids:
+        if job_id not in self._jobs:
             raise UsageError(
-                f"no job {job_id!r} in this test ({len(self._job_ids)} jobs): pass a URL that "
+                f"no job {job_id!r} in this test ({len(self._jobs)} jobs): pass a URL that "
                 "this test's monitor_server.add_job returned",
                 job_id=job_id,
             )
-        return self.server.requests(job_id)
-
-    def close(self) -> None:
-        """Remove this test's jobs from the server (their monitors answer 404 from now on)."""
-        for job_id in self._job_ids:
-            self.server.remove(job_id)
-        self._job_ids.clear()
+        return job_id
 
     def _timeline(
         self,

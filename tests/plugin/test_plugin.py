@@ -1,0 +1,232 @@
+"""The pytest plugin as a user runs it: fixture, marker, option, precedence and help text."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.timeout(120)
+
+#: A tiny poller every test file below shares (step mode: no sleeping).
+POLLER = '''
+import httpx
+
+TERMINAL = ("completed", "failed", "deleteFailed", "cancelled")
+
+
+def poll(url, limit=500):
+    """GET until a terminal status, a 303 or a give-up code; return the statuses seen."""
+    seen = []
+    with httpx.Client() as client:
+        for _ in range(limit):
+            answer = client.get(url)
+            try:
+                status = answer.json().get("status")
+            except ValueError:
+                status = None
+            seen.append(status)
+            if status in TERMINAL or answer.status_code in (303, 401, 403, 404, 410):
+                break
+    return seen
+'''
+
+
+def test_help_lists_the_option_with_its_precedence(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "replay: fake Graph copy monitors:",
+            "*--replay-speed=X*job seconds per wall second*",
+            "*add_job(speed=...) <*",
+            "*@pytest.mark.monitor(speed=...) < --replay-speed*",
+        ]
+    )
+
+
+def test_markers_lists_the_monitor_marker(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.monitor(scenario=None, dialect=None, mode=None*"])
+
+
+def test_fixture_serves_a_scenario_step_by_step(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(poller=POLLER)
+    pytester.makepyfile(
+        """
+        from poller import poll
+        from replay.testing import Timeline
+
+        def test_scenario(monitor_server):
+            url = monitor_server.add_job(scenario="failed_with_error", dialect="legacy", seed=4)
+            expected = Timeline.from_scenario("failed_with_error", "legacy", seed=4).statuses()
+            seen = poll(url)
+            assert seen == expected[: len(seen)]
+            assert seen[-1] == "failed"
+            log = monitor_server.requests(url)
+            assert len(log) == len(seen)
+            assert {r.method for r in log} == {"GET"}
+            assert all(r.at.utcoffset().total_seconds() == 0 for r in log)
+            assert not any(r.authorization_sent for r in log)
+            assert "/monitor/" in log[0].path and "?" not in log[0].path
+        """
+    )
+    pytester.runpytest("--strict-markers", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_each_test_gets_a_fresh_view(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from urllib.parse import urlsplit
+
+        import httpx
+        import pytest
+        from replay.errors import UsageError
+
+        URLS = []
+
+        def test_first(monitor_server):
+            URLS.append(monitor_server.add_job(scenario="happy_path"))
+            httpx.get(URLS[0])
+            assert len(monitor_server.requests(URLS[0])) == 1
+
+        def test_second_sees_nothing_of_the_first(monitor_server):
+            with pytest.raises(UsageError, match="no job .* in this test"):
+                monitor_server.requests(URLS[0])
+            assert httpx.get(URLS[0]).status_code == 404
+            again = monitor_server.add_job(scenario="happy_path")
+            assert urlsplit(again).path == urlsplit(URLS[0]).path  # the job id is free again
+            assert monitor_server.requests(again) == []
+
+        def test_same_job_twice_in_one_test_gets_two_urls(monitor_server):
+            first = monitor_server.add_job(scenario="happy_path")
+            second = monitor_server.add_job(scenario="happy_path")
+            assert first != second
+            httpx.get(second)
+            assert (len(monitor_server.requests(first)), len(monitor_server.requests(second))) == (0, 1)
+        """
+    )
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize(
+    ("argument", "marker", "option", "expected"),
+    [
+        pytest.param("speed=2.0", "", None, 2.0, id="fixture-argument"),
+        pytest.param("speed=2.0", "speed=5.0", None, 5.0, id="marker-over-argument"),
+        pytest.param("speed=2.0", "speed=5.0", "9", 9.0, id="option-over-marker"),
+        pytest.param("", "", "9", 9.0, id="option-alone"),
+        pytest.param("", "", None, 1.0, id="default"),
+    ],
+)
+def test_speed_precedence_is_argument_then_marker_then_option(
+    pytester: pytest.Pytester, argument: str, marker: str, option: str | None, expected: float
+) -> None:
+    decorator = f"@pytest.mark.monitor({marker})" if marker else ""
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        {decorator}
+        def test_speed(monitor_server):
+            url = monitor_server.add_job(scenario="happy_path", mode="time", {argument})
+            assert monitor_server.job_settings(url)["speed"] == {expected}
+        """
+    )
+    args = ["--strict-markers", *(["--replay-speed", option] if option else [])]
+    pytester.runpytest(*args).assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("marker", "expected_final"),
+    [
+        pytest.param("", "completed", id="argument"),
+        pytest.param('scenario="failed_with_error"', "failed", id="marker-scenario-wins"),
+        pytest.param('scenario="delete_failed", dialect="consumer"', "deleteFailed", id="both"),
+    ],
+)
+def test_marker_scenario_overrides_the_argument(
+    pytester: pytest.Pytester, marker: str, expected_final: str
+) -> None:
+    pytester.makepyfile(poller=POLLER)
+    decorator = f"@pytest.mark.monitor({marker})" if marker else ""
+    pytester.makepyfile(
+        f"""
+        import pytest
+        from poller import poll
+
+        {decorator}
+        def test_final(monitor_server):
+            url = monitor_server.add_job(scenario="happy_path")
+            assert poll(url)[-1] == {expected_final!r}
+        """
+    )
+    pytester.runpytest("--strict-markers").assert_outcomes(passed=1)
+
+
+def test_time_mode_follows_the_job_clock_at_speed(pytester: pytest.Pytester) -> None:
+    """A job with 100 s between its two responses, served at 200x: 0.5 s of wall time."""
+    pytester.makepyfile(
+        """
+        import time
+        import httpx
+        from replay.testing import Timeline
+
+        def test_clock(monitor_server):
+            steps = [("inProgress", 10), {"status": "completed", "pct": 100, "at_s": 100.0}]
+            url = monitor_server.add_job(
+                timeline=Timeline.from_steps(steps), mode="time", speed=200
+            )
+            with httpx.Client() as client:
+                first = [client.get(url).json()["status"] for _ in range(3)]
+                time.sleep(0.6)
+                assert first == ["inProgress"] * 3
+                assert client.get(url).json()["status"] == "completed"
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        pytest.param('scenrio="happy_path"', "unknown keyword(s) scenrio", id="misspelt"),
+        pytest.param('"happy_path"', "keywords only", id="positional"),
+    ],
+)
+def test_bad_marker_arguments_name_the_valid_ones(
+    pytester: pytest.Pytester, marker: str, message: str
+) -> None:
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        @pytest.mark.monitor({marker})
+        def test_x(monitor_server):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*{message}*scenario, dialect, mode, speed, seed*"])
+
+
+def test_plugin_starts_nothing_unless_the_fixture_is_used(pytester: pytest.Pytester) -> None:
+    """In a fresh interpreter, a run without the fixture imports no server and no HTTP stack."""
+    pytester.makepyfile(
+        """
+        import sys
+        import threading
+
+        def test_untouched():
+            assert "replay.pytest_plugin" in sys.modules
+            assert "replay.server" not in sys.modules
+            assert "aiohttp" not in sys.modules
+            assert not any(t.name == "replay-server" for t in threading.enumerate())
+        """
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_plugin_can_be_turned_off(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(monitor_server):\n    pass\n")
+    result = pytester.runpytest("-p", "no:replay")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'monitor_server' not found*"])
