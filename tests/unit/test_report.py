@@ -129,6 +129,7 @@ def test_violation_links_resolve_to_job_sections(report: tuple[str, Page]) -> No
     links = [h[1:] for h in page.hrefs if h.startswith("#job-")]
     assert len(links) == 12
     assert set(links) <= set(page.ids)
+    assert len(page.ids) == len(set(page.ids))
     sections = [i for i in page.ids if i.startswith("job-")]
     assert sections == list(dict.fromkeys(links))
 
