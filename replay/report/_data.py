@@ -21,6 +21,7 @@ __all__ = ["SAMPLE_JOBS", "Recording", "load_recording", "top_violations"]
 #: With ``engine="dask"`` the curves are drawn from the observations of this many jobs.
 SAMPLE_JOBS = 5_000
 _ENGINES = ("pandas", "dask")
+_UNKNOWN_COLUMNS = ("job_id", "seq", "ts", "status")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Recording:
     path: str | None
     schema_versions: tuple[str, ...]
     engine: str = "pandas"
+    #: With a sampled ``obs``: every observation of the jobs with an unknown status.
+    unknown_obs: pd.DataFrame | None = None
 
     @property
     def sampled_jobs(self) -> int:
@@ -97,7 +100,9 @@ def load_recording(
     )
     wanted = _sample_ids(summary, top_violations(violations, top))
     obs = read(path, jobs=wanted, on_bad_file=mode)
-    return Recording(label, obs, summary, violations, jobs, pol, path, versions, "dask")
+    unknown = violations.loc[violations["code"] == "unknown_status", "job_id"].astype(str)
+    odd = read(path, jobs=sorted(set(unknown)), columns=_UNKNOWN_COLUMNS, on_bad_file=mode)
+    return Recording(label, obs, summary, violations, jobs, pol, path, versions, "dask", odd)
 
 
 def _analysed(

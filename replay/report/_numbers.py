@@ -133,7 +133,7 @@ def error_codes(summary: pd.DataFrame) -> pd.DataFrame:
 
 def unknown_statuses(rec: Recording) -> pd.DataFrame:
     """Each status outside the policy: when it first appeared, in how many jobs, how often."""
-    obs = rec.obs
+    obs = rec.obs if rec.unknown_obs is None else rec.unknown_obs
     status = obs["status"]
     is_cat = isinstance(status.dtype, pd.CategoricalDtype)
     values = status.cat.categories if is_cat else pd.unique(status.dropna())

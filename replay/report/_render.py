@@ -151,7 +151,7 @@ def _sample_note(rec: Recording) -> str:
     if shown >= total:
         return ""
     return (
-        f"Curves, the fleet timeline and unknown statuses are drawn from {shown:,} of {total:,} "
+        f"Progress curves and the fleet timeline are drawn from {shown:,} of {total:,} "
         f"jobs (engine {rec.engine}); every number and the other figures cover all jobs."
     )
 

@@ -230,7 +230,7 @@ def test_odd_job_ids_get_valid_anchors_that_resolve() -> None:
     assert set(links) <= set(page.ids)
 
 
-def test_dask_engine_counts_every_job_and_draws_curves_from_a_sample(
+def test_dask_engine_counts_every_job_and_unknown_status_and_samples_curves(
     recording: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import replay.report._data as data
@@ -243,8 +243,10 @@ def test_dask_engine_counts_every_job_and_draws_curves_from_a_sample(
         rec.summary.sort_values("job_id")["outcome"].to_numpy(),
         pandas_rec.summary.sort_values("job_id")["outcome"].to_numpy(),
     )
+    from replay.report._numbers import unknown_statuses
     from replay.report._render import render
 
+    pd.testing.assert_frame_equal(unknown_statuses(rec), unknown_statuses(pandas_rec))
     html = render(rec, top=5)
     assert f"from {rec.sampled_jobs:,} of {len(rec.summary):,} jobs" in html
 
