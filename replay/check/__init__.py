@@ -18,7 +18,13 @@ from replay.check._plan import (
     plan_jobs,
 )
 from replay.check._report import CheckReport
-from replay.check._run import ProcessResult, checked_command, command_for, run_command
+from replay.check._run import (
+    ProcessResult,
+    Running,
+    checked_command,
+    command_for,
+    run_command,
+)
 from replay.errors import UsageError
 
 __all__ = [
@@ -62,20 +68,32 @@ def check_poller(
     _check_numbers(parallel, timeout_s, chosen)
     jobs = plan_jobs(scenarios, dialects, seed=seed)
     server = MonitorServer(
-        mode=chosen.mode, speed=chosen.speed, reject_authorization=chosen.reject_authorization
+        mode=chosen.mode,
+        speed=chosen.speed,
+        reject_authorization=chosen.reject_authorization,
+        log_limit=None,  # a busy loop must not push its first requests out of the log
     )
+    running = Running()
     with server:
         urls = [server.add(job.timeline, dialect=job.dialect, origin=CHECK_ORIGIN) for job in jobs]
 
         def one(position: int) -> RunResult:
-            process = run_command(command_for(argv, urls[position]), timeout_s)
+            process = run_command(command_for(argv, urls[position]), timeout_s, running)
             result = grade(jobs[position], process, server.requests(urls[position]), chosen)
             if on_run is not None:
                 on_run(result)
             return result
 
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="check-poller") as pool:
+        pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="check-poller")
+        try:
             runs = tuple(pool.map(one, range(len(jobs))))
+        except BaseException:
+            # Ctrl-C does not reach the runs (each has its own session): end them here.
+            pool.shutdown(wait=False, cancel_futures=True)
+            running.kill_all()
+            raise
+        finally:
+            pool.shutdown(wait=True)
     return CheckReport(tuple(argv), runs, chosen, timeout_s)
 
 

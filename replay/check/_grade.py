@@ -81,7 +81,7 @@ def grade(
     index = _served_index(job, at, status, served, grading)
     checks = {
         "ended": _ended(process),
-        "conclusion": _conclusion(job, process, grading.expect_stdout),
+        "conclusion": _conclusion(job, process, grading.expect_stdout, polls=len(log)),
         "no_authorization": _no_authorization(auth),
         "retry_after": _retry_after(job, at, status, served, index),
         "stops_after_terminal": _stops_after_terminal(job, served, index),
@@ -119,15 +119,26 @@ def _ended(process: ProcessResult) -> Check:
     return Check(True, f"exit {process.exit_code} after {process.duration_s:.1f} s")
 
 
-def _conclusion(job: CheckJob, process: ProcessResult, expect_stdout: str | None) -> Check:
+def _conclusion(
+    job: CheckJob, process: ProcessResult, expect_stdout: str | None, *, polls: int
+) -> Check:
     wanted = "success" if job.expects_success else "failure"
     if process.timed_out:
         return Check(False, f"no conclusion (killed); expected {wanted} ({job.expected_outcome})")
+    if not polls:
+        # Exiting non-zero on a failing scenario without looking is luck, not a conclusion.
+        said = _last_line(process.stderr) or _last_line(process.stdout) or "no output"
+        return Check(False, f"exit {process.exit_code} without polling the monitor ({said})")
     if expect_stdout is not None:
         return _stdout_conclusion(job, process.stdout, expect_stdout)
     said = "success" if process.exit_code == 0 else "failure"
     detail = f"exit {process.exit_code} ({said}); expected {wanted} ({job.expected_outcome})"
     return Check(said == wanted, detail)
+
+
+def _last_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[-1][:200] if lines else ""
 
 
 def _stdout_conclusion(job: CheckJob, stdout: str, pattern: str) -> Check:

@@ -7,13 +7,21 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from replay.errors import UsageError
 
-__all__ = ["URL_PLACEHOLDER", "ProcessResult", "checked_command", "command_for", "run_command"]
+__all__ = [
+    "URL_PLACEHOLDER",
+    "ProcessResult",
+    "Running",
+    "checked_command",
+    "command_for",
+    "run_command",
+]
 
 URL_PLACEHOLDER = "{url}"
 #: Seconds to collect the output of a killed command before giving up on its pipes.
@@ -58,7 +66,37 @@ def command_for(argv: Sequence[str], url: str) -> list[str]:
     return [arg.replace(URL_PLACEHOLDER, url) for arg in argv]
 
 
-def run_command(argv: Sequence[str], timeout_s: float) -> ProcessResult:
+class Running:
+    """The process groups of the runs in flight, so an interrupted check can kill them all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pids: set[int] = set()
+        self._stopped = False
+
+    def add(self, pid: int) -> bool:
+        """Track ``pid``; False (and the caller kills it) once ``kill_all`` has run."""
+        with self._lock:
+            if not self._stopped:
+                self._pids.add(pid)
+            return not self._stopped
+
+    def discard(self, pid: int) -> None:
+        with self._lock:
+            self._pids.discard(pid)
+
+    def kill_all(self) -> None:
+        """Kill every tracked process group and refuse new ones."""
+        with self._lock:
+            self._stopped = True
+            pids, self._pids = self._pids, set()
+        for pid in pids:
+            _kill_group(pid)
+
+
+def run_command(
+    argv: Sequence[str], timeout_s: float, running: Running | None = None
+) -> ProcessResult:
     """Run ``argv`` in its own process group; kill the whole group at ``timeout_s``."""
     started = time.monotonic()
     try:
@@ -73,6 +111,8 @@ def run_command(argv: Sequence[str], timeout_s: float) -> ProcessResult:
         )
     except OSError as err:
         raise UsageError(f"cannot run {argv[0]!r}: {err.strerror or err}") from None
+    if running is not None and not running.add(process.pid):
+        _kill_group(process.pid)
     timed_out = False
     try:
         out, errors = process.communicate(timeout=timeout_s)
@@ -80,6 +120,9 @@ def run_command(argv: Sequence[str], timeout_s: float) -> ProcessResult:
         timed_out = True
         _kill_group(process.pid)
         out, errors = _reap(process)
+    finally:
+        if running is not None:
+            running.discard(process.pid)
     return ProcessResult(
         exit_code=None if timed_out else process.returncode,
         timed_out=timed_out,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +25,7 @@ CAREFUL = [
     sys.executable,
     str(POLLERS / "careful.py"),
     "--interval",
-    "0.02",
+    "0.01",
     "--max-interval",
     "0.05",
     "--deadline",
@@ -215,6 +219,50 @@ def test_a_command_that_hangs_is_killed_at_the_timeout_and_graded_as_not_ended(
     assert run.checks["ended"].passed is False
     assert run.checks["conclusion"].passed is False
     assert run.polls == 0
+
+
+def test_an_interrupted_check_kills_the_runs_in_flight_and_starts_no_more() -> None:
+    hang = [sys.executable, "-c", "import time; time.sleep(60)", "{url}"]
+    # A real SIGINT, as Ctrl-C sends: it wakes the main thread waiting on the runs.
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+
+    with pytest.raises(KeyboardInterrupt):
+        check_poller(hang, scenarios=["happy_path"], parallel=2, timeout_s=30.0)
+
+    assert time.monotonic() - started < 5.0
+
+
+@pytest.mark.parametrize(
+    ("command", "detail"),
+    [
+        pytest.param([sys.executable, "-c", "import sys; sys.exit(1)", "{url}"], "no output"),
+        pytest.param(
+            [sys.executable, "-c", "raise SystemExit('cannot parse {url}')"], "cannot parse"
+        ),
+    ],
+)
+def test_a_command_that_never_polls_gets_no_credit_for_its_exit_code(
+    command: list[str], detail: str
+) -> None:
+    report = check_poller(command, scenarios=["failed_with_error"], dialects=["graph"])
+
+    (run,) = report.runs
+    assert run.polls == 0
+    assert run.checks["conclusion"].passed is False
+    assert "without polling" in run.checks["conclusion"].detail
+    assert detail in run.checks["conclusion"].detail
+
+
+def test_help_names_every_check_and_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["check-poller", "--help"])
+
+    out = capsys.readouterr().out
+    assert exited.value.code == 0
+    for heading in ("ended", "conclusion", "no-auth", "retry-after", "stops", "gives-up"):
+        assert f"  {heading} " in out
+    assert "exit: 0 every check passed, 1 some failed, 2 usage error" in out
 
 
 @pytest.mark.parametrize(
