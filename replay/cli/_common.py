@@ -60,7 +60,7 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, *, policy: bool = Tru
 def engine_of(args: argparse.Namespace) -> str:
     """The engine the options ask for (--scheduler only with --engine dask)."""
     if args.scheduler and args.engine != "dask":
-        raise UsageError("--scheduler needs --engine dask")
+        raise UsageError("--scheduler needs --engine dask: add it, or leave out --scheduler")
     return str(args.engine)
 
 
