@@ -21,7 +21,7 @@ loopback server (no shell: quote it as you would for exec). Checks per run (docs
 exit: 0 every check passed, 1 some failed, 2 usage error.
 
 examples:
-  replay check-poller -- python examples/pollers/careful.py --interval 0.02 {url}
+  replay check-poller -- python examples/pollers/careful.py --interval 0.01 --deadline 10 {url}
   replay check-poller --scenarios throttled,expired_monitor --dialects graph -- ./poll.sh {url}
   replay check-poller --expect-stdout 'outcome={outcome}' --format json -- node poll.js {url}
 """
