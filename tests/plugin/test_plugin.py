@@ -71,6 +71,32 @@ def test_fixture_serves_a_scenario_step_by_step(pytester: pytest.Pytester) -> No
     pytester.runpytest("--strict-markers", "-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+def test_request_log_says_what_each_request_was_answered(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import httpx
+        from replay.testing import Timeline
+
+        def test_log(monitor_server):
+            steps = [("inProgress", 10), {"http": 429, "retry_after": "3"}, ("completed", 100)]
+            url = monitor_server.add_job(timeline=Timeline.from_steps(steps, job_id="mine"))
+            with httpx.Client() as client:
+                client.get(url)
+                client.get(url, headers={"Authorization": "Bearer abc"})
+                client.get(url)
+                client.get(url)
+            log = monitor_server.requests(url)
+            assert [r.response_status for r in log] == [202, 401, 429, 200]
+            assert [r.authorization_sent for r in log] == [False, True, False, False]
+            assert [r.retry_after for r in log] == [None, None, "3", None]
+            assert [r.job_status for r in log] == ["inProgress", None, None, "completed"]
+            assert "Bearer" not in repr(log)
+            assert monitor_server.job_settings(url)["source"] == "timeline"
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
 def test_each_test_gets_a_fresh_view(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
