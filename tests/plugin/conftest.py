@@ -1,3 +1,0 @@
-"""pytester runs the plugin as a user's test session would."""
-
-pytest_plugins = ["pytester"]
