@@ -257,7 +257,11 @@ class Explorer:
         if job is None:
             self.job_curves = self.job_timeline = None
             top.set_title("no job passes the filters")
-            self.job_info.value = "<p>No job passes the filters: widen them.</p>"
+            self.job_info.value = (
+                "<p>No job passes the filters: widen them.</p>"
+                if len(self.index)
+                else "<p>This recording has no observations: record some jobs first.</p>"
+            )
             self.transitions_table.value = self.violations_table.value = ""
         else:
             self._draw_job(job, top, bottom)

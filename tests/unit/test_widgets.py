@@ -193,6 +193,15 @@ def test_filters_that_keep_no_job_say_so_and_clear_the_job_view(explorer: Explor
     assert explorer.transitions_table.value == ""
 
 
+def test_an_empty_recording_shows_no_job_and_says_why(
+    recording: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    explorer = Explorer(recording[0].iloc[:0])
+    assert len(explorer.job_ids) == 0 and explorer.selected is None
+    assert explorer.fleet_curves is None and explorer.fleet_eta is None
+    assert "no observations" in explorer.job_info.value
+
+
 def test_picker_lists_at_most_max_listed_while_job_ids_keep_every_match(
     explorer: Explorer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
