@@ -313,3 +313,14 @@ def _column(html: str, name: str) -> list[str]:
 def test_asking_for_a_job_not_in_the_recording_is_a_usage_error(explorer: Explorer) -> None:
     with pytest.raises(replay.UsageError, match=r"no job 'nope'.*job_ids"):
         explorer.index.job_obs("nope")
+
+
+@pytest.mark.parametrize(
+    ("policy", "unknown_offered"), [(None, True), ("graph-beta", True), ("onedrive", False)]
+)
+def test_the_policy_decides_which_violations_can_be_filtered(
+    recording: tuple[pd.DataFrame, pd.DataFrame], policy: str | None, unknown_offered: bool
+) -> None:
+    explorer = Explorer(recording[0], jobs=recording[1], policy=policy)
+    assert ("unknown_status" in explorer.code.options) is unknown_offered
+    assert explorer.violations.equals(replay.validate(recording[0], policy))
