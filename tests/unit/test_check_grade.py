@@ -1,0 +1,170 @@
+"""check-poller's grading on hand-built request logs: each check at its boundaries."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from replay._serverlog import RequestRecord
+from replay.check import CheckJob, Grading, ProcessResult
+from replay.check._grade import grade
+from replay.check._plan import _job
+from replay.timeline import Response, Timeline
+
+T0 = datetime(2026, 1, 5, 22, 0, 0, 300_000, tzinfo=UTC)  # .3 s past a whole second
+PROGRESS = {"status": "inProgress", "percentageComplete": 10.0}
+ENDED = ProcessResult(exit_code=0, timed_out=False, duration_s=1.0, stdout="", stderr="")
+
+
+def _response(
+    at_s: float, code: int, body: dict[str, Any] | None = None, **headers: str
+) -> Response:
+    raw = json.dumps(body).encode() if body is not None else b""
+    return Response(at_s, code, raw, tuple((k.replace("_", "-"), v) for k, v in headers.items()))
+
+
+def _check_job(*responses: Response, scenario: str = "happy_path") -> CheckJob:
+    return _job(scenario, "graph", Timeline("job", responses))
+
+
+def _log(
+    *requests: tuple[float, int | None] | tuple[float, int | None, bool],
+) -> list[RequestRecord]:
+    """Requests as (seconds after T0, response status[, Authorization sent])."""
+    return [
+        RequestRecord(
+            T0 + timedelta(seconds=r[0]), "GET", "/m", (), (), bool(r[2:] and r[2]), r[1], "job", i
+        )
+        for i, r in enumerate(requests)
+    ]
+
+
+THROTTLED_S = _check_job(
+    _response(0, 202, PROGRESS),
+    _response(1, 429, None, Retry_After="120"),
+    _response(2, 200, {"status": "completed"}),
+)
+THROTTLED_DATE = _check_job(
+    _response(0, 429, None, Retry_After="Mon, 05 Jan 2026 22:00:00 GMT"),
+    _response(1, 200, {"status": "completed"}),
+)
+
+
+@pytest.mark.parametrize(
+    ("job", "requests", "passed"),
+    [
+        pytest.param(THROTTLED_S, [(0, 202), (0.1, 429), (1.1, 200)], True, id="waited-1s"),
+        pytest.param(THROTTLED_S, [(0, 202), (0.1, 429), (0.6, 200)], False, id="early"),
+        pytest.param(THROTTLED_S, [(0, 202), (0.1, 429)], True, id="stopped-after-it"),
+        pytest.param(THROTTLED_S, [(0, 202)], None, id="never-got-it"),
+        # The date names 22:00:02 (the request's second + 2): due then, whatever the fraction.
+        pytest.param(THROTTLED_DATE, [(0, 429), (1.7, 200)], True, id="date-reached"),
+        pytest.param(THROTTLED_DATE, [(0, 429), (1.4, 200)], False, id="date-early"),
+    ],
+)
+def test_retry_after_is_waited_out_until_the_time_it_names(
+    job: CheckJob, requests: list[tuple[float, int]], passed: bool | None
+) -> None:
+    run = grade(job, ENDED, _log(*requests), Grading())
+
+    assert run.checks["retry_after"].passed is passed
+
+
+FAILS = _check_job(
+    _response(0, 202, PROGRESS),
+    _response(1, 200, {"status": "failed"}),
+    scenario="failed_with_error",
+)
+SEE_OTHER = _check_job(_response(0, 202, PROGRESS), _response(1, 303), scenario="legacy_303")
+
+
+@pytest.mark.parametrize(
+    ("job", "requests", "passed"),
+    [
+        pytest.param(FAILS, [(0, 202), (1, 200)], True, id="stopped-at-failed"),
+        pytest.param(FAILS, [(0, 202), (1, 200), (2, 200)], False, id="polled-failed-again"),
+        pytest.param(SEE_OTHER, [(0, 202), (1, 303)], True, id="stopped-at-303"),
+        pytest.param(SEE_OTHER, [(0, 202), (1, 303), (2, 303)], False, id="polled-303-again"),
+        pytest.param(FAILS, [(0, 202)], None, id="never-got-terminal"),
+        # Rejected requests (Authorization) do not advance the job: the 3rd gets the terminal.
+        pytest.param(FAILS, [(0, 401, True), (1, 202), (2, 200)], True, id="401s-not-counted"),
+    ],
+)
+def test_no_request_follows_a_terminal_answer(
+    job: CheckJob, requests: list[tuple[float, int]], passed: bool | None
+) -> None:
+    run = grade(job, ENDED, _log(*requests), Grading())
+
+    assert run.checks["stops_after_terminal"].passed is passed
+
+
+@pytest.mark.parametrize(
+    ("after", "limit", "passed"),
+    [(0, 2, True), (2, 2, True), (3, 2, False), (1, 0, False), (0, 0, True)],
+)
+def test_gives_up_within_the_allowed_requests_after_a_404(
+    after: int, limit: int, passed: bool
+) -> None:
+    job = _check_job(_response(0, 404), scenario="expired_monitor")
+    requests = [(float(i), 404) for i in range(after + 1)]
+
+    run = grade(job, ENDED, _log(*requests), Grading(give_up_after=limit))
+
+    assert run.checks["gives_up"].passed is passed
+
+
+@pytest.mark.parametrize(
+    ("scenario", "exit_code", "timed_out", "polls", "passed"),
+    [
+        ("happy_path", 0, False, 1, True),
+        ("happy_path", 1, False, 1, False),
+        ("failed_with_error", 1, False, 1, True),
+        ("failed_with_error", 0, False, 1, False),
+        ("no_terminal", 3, False, 1, True),
+        ("failed_with_error", None, True, 1, False),
+        ("failed_with_error", 1, False, 0, False),  # never polled: no credit
+    ],
+)
+def test_conclusion_is_exit_0_exactly_on_the_scenarios_that_complete(
+    scenario: str, exit_code: int | None, timed_out: bool, polls: int, passed: bool
+) -> None:
+    job = _check_job(_response(0, 202, PROGRESS), scenario=scenario)
+    process = ProcessResult(exit_code, timed_out, 1.0, "", "")
+
+    run = grade(job, process, _log(*[(0.0, 202)] * polls), Grading())
+
+    assert run.checks["conclusion"].passed is passed
+    assert run.checks["ended"].passed is not timed_out
+
+
+@pytest.mark.parametrize(
+    ("authorization", "passed"), [([False, False], True), ([False, True], False)]
+)
+def test_a_single_authorization_header_fails_the_run(
+    authorization: list[bool], passed: bool
+) -> None:
+    job = _check_job(_response(0, 202, PROGRESS))
+    requests = [(float(i), 202, sent) for i, sent in enumerate(authorization)]
+
+    run = grade(job, ENDED, _log(*requests), Grading(reject_authorization=False))
+
+    assert run.checks["no_authorization"].passed is passed
+    assert run.passed is passed
+
+
+def test_time_mode_maps_each_request_to_the_response_of_its_moment() -> None:
+    job = _check_job(
+        _response(0, 202, PROGRESS),
+        _response(10, 429, None, Retry_After="5"),
+        _response(20, 200, {"status": "completed"}),
+    )
+    # speed 10: job second 10 is wall second 1; the early poll after the 429 is caught.
+    requests = [(0, 202), (1.05, 429), (1.2, 429), (2.1, 200)]
+
+    run = grade(job, ENDED, _log(*requests), Grading(mode="time", speed=10.0))
+
+    assert run.checks["retry_after"].passed is False
+    assert run.checks["stops_after_terminal"].passed is True
