@@ -30,16 +30,13 @@ def _check_job(*responses: Response, scenario: str = "happy_path") -> CheckJob:
     return _job(scenario, "graph", Timeline("job", responses))
 
 
-def _log(
-    *requests: tuple[float, int | None] | tuple[float, int | None, bool],
-) -> list[RequestRecord]:
+def _log(*requests: tuple[Any, ...]) -> list[RequestRecord]:
     """Requests as (seconds after T0, response status[, Authorization sent])."""
-    return [
-        RequestRecord(
-            T0 + timedelta(seconds=r[0]), "GET", "/m", (), (), bool(r[2:] and r[2]), r[1], "job", i
-        )
-        for i, r in enumerate(requests)
-    ]
+    records = []
+    for serial, (at_s, status, *sent) in enumerate(requests):
+        at = T0 + timedelta(seconds=at_s)
+        records.append(RequestRecord(at, "GET", "/m", (), (), any(sent), status, "job", serial))
+    return records
 
 
 THROTTLED_S = _check_job(
