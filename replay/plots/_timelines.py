@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["FleetTimeline", "StatusTimeline", "fleet_table", "fleet_timeline", "status_timeline"]
 
 #: Bucket widths ``fleet_timeline`` picks from when ``freq`` is None: the first giving <= 120.
-FREQS = ("1min", "5min", "15min", "30min", "1h", "3h", "6h", "1D", "7D")
+FREQS = ("1s", "5s", "15s", "1min", "5min", "15min", "30min", "1h", "3h", "6h", "1D", "7D")
 _MAX_BUCKETS = 120
 _THROTTLED = (429, 503)
 _NOT_FAILED = ("completed", "abandoned")
