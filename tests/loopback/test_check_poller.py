@@ -329,3 +329,40 @@ def test_docs_shell_poller_passes_every_check(
 
     assert {r.scenario: r.why() for r in report.runs if not r.passed} == {}
     assert report.runs[0].checks["retry_after"].passed is True
+
+
+def careful_expectations(job: CheckJob) -> dict[str, bool | None]:
+    """What each check says of careful.py on ``job``: every check that applies passes."""
+    codes = np.array([r.http_status for r in job.timeline.responses])
+    return {
+        "ended": True,
+        "conclusion": True,
+        "no_authorization": True,
+        "retry_after": True if job.serves_retry_after else None,
+        "stops_after_terminal": True if job.terminal.any() else None,
+        "gives_up": True if np.isin(codes, [401, 403, 404, 410]).any() else None,
+    }
+
+
+def test_the_pollers_readme_shows_the_verdicts_each_poller_gets() -> None:
+    text = (POLLERS / "README.md").read_text()
+    blocks = re.findall(r"```text\n(.*?)```", text, re.DOTALL)
+    marks = {"PASS": True, "FAIL": False, "-": None}
+    columns = r"\s+".join([r"(\w+)", "graph", *[r"(PASS|FAIL|-)"] * len(CHECKS)])
+    tables = [
+        {m[0]: dict(zip(CHECKS, (marks[v] for v in m[1:]), strict=True)) for m in rows}
+        for rows in (re.findall(rf"^{columns}\s", block, re.MULTILINE) for block in blocks)
+    ]
+    jobs = plan_jobs(dialects=["graph"])
+
+    careful, naive_401, naive_let_through = tables
+    assert careful == {j.scenario: careful_expectations(j) for j in jobs}
+    assert len(naive_401) >= 2  # the README shows the first rows: the same three failures
+    assert naive_401 == {
+        j.scenario: naive_expectations(j, authorization_rejected=True)
+        for j in jobs
+        if j.scenario in naive_401
+    }
+    assert naive_let_through == {
+        j.scenario: naive_expectations(j, authorization_rejected=False) for j in jobs
+    }
