@@ -103,6 +103,12 @@ def _chosen(what: str, asked: Sequence[str] | None, known: Sequence[str]) -> lis
     if not asked:
         return list(known)
     names = list(dict.fromkeys(n.strip() for a in asked for n in a.split(",") if n.strip()))
+    offline = [n for n in names if n in SCENARIOS and not SCENARIOS[n].over_http]
+    if what == "scenario" and offline:
+        raise UsageError(
+            f"scenario(s) {', '.join(map(repr, offline))} cannot be served over HTTP (they exist "
+            f"in imported logs only): choose from {', '.join(known)}"
+        )
     unknown = [n for n in names if n not in known]
     if unknown or not names:
         raise UsageError(

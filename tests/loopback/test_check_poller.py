@@ -155,6 +155,9 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
         pytest.param(["--", "no-such-poller-xyz", "{url}"], 2, "command not found", id="missing"),
         pytest.param([], 2, "no poller command", id="no-command"),
         pytest.param(["--scenarios", "nope", "--", *CAREFUL], 2, "unknown scenario", id="scen"),
+        pytest.param(
+            ["--scenarios", "clock_skew", "--", *CAREFUL], 2, "imported logs only", id="offline"
+        ),
         pytest.param(["--dialects", "klingon", "--", *CAREFUL], 2, "unknown dialect", id="dial"),
         pytest.param(["--parallel", "0", "--", *CAREFUL], 2, "--parallel", id="parallel"),
         pytest.param(["--expect-stdout", "(", "--", *CAREFUL], 2, "regular expr", id="regex"),
