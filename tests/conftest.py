@@ -10,9 +10,6 @@ from factories import T0, Row, obs_frame
 
 __all__ = ["T0", "Row", "obs_frame"]
 
-#: pytester (tests/plugin) must be enabled here: pytest only reads pytest_plugins at the top level.
-pytest_plugins = ["pytester"]
-
 
 @pytest.fixture
 def build_obs() -> Callable[..., pd.DataFrame]:
