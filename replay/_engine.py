@@ -150,7 +150,11 @@ class Prepared:
         """
         key = self.state_key()
         prev = self.prev_observed
-        moved = self.observed & ((prev < 0) | self.changed | (key != key[np.maximum(prev, 0)]))
+        moved = key != key[np.maximum(prev, 0)]
+        del key
+        moved |= prev < 0
+        moved |= self.changed
+        moved &= self.observed
         return self.last_before(moved, inclusive=True)
 
     def last_before(self, mask: np.ndarray, *, inclusive: bool) -> np.ndarray:

@@ -147,14 +147,17 @@ def _time_in_status(p: Prepared) -> pd.DataFrame:
     width = p.policy.unknown_code + 1
     dwell = np.zeros(p.n, dtype=np.float64)
     if p.n:
-        dwell[:-1] = np.clip(p.ts[1:] - p.ts[:-1], 0, None) / 1e6
+        step = np.diff(p.ts)
+        np.maximum(step, 0, out=step)
+        np.divide(step, 1e6, out=dwell[:-1])
         dwell[p.last] = 0.0
     state = p.last_observed
-    has = state >= 0
-    codes = np.where(has, p.code[np.maximum(state, 0)], 0).astype(np.int64)
-    codes = np.where(codes < 0, p.policy.unknown_code, codes)
-    flat = np.bincount(
-        (p.block[has] * width + codes[has]), weights=dwell[has], minlength=p.n_jobs * width
-    ).reshape(p.n_jobs, width)
+    codes = p.code[np.maximum(state, 0)].astype(np.int64)
+    codes[codes < 0] = p.policy.unknown_code
+    key = p.block * np.int64(width)
+    key += codes
+    key[state < 0] = p.n_jobs * width  # before any status: counted in a bin that is dropped
+    flat = np.bincount(key, weights=dwell, minlength=p.n_jobs * width + 1)
+    flat = flat[: p.n_jobs * width].reshape(p.n_jobs, width)
     names = [f"time_in_{s}_s" for s in p.policy.statuses] + ["time_in_other_s"]
     return pd.DataFrame(flat, columns=names)

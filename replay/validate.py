@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -95,15 +96,20 @@ def completed_not_100(p: Prepared) -> np.ndarray:
 
 def stalled(p: Prepared) -> np.ndarray:
     """Warns once per stall: the same (status, percentage) for longer than ``stall_after_s``."""
-    state_row = p.last_observed
     first = p.state_first
     safe = np.maximum(first, 0)
-    elapsed = p.ts - p.ts[safe]
-    not_terminal = ~p.policy.terminal_codes[np.maximum(p.code[np.maximum(state_row, 0)], 0)]
-    over = (first >= 0) & not_terminal & (elapsed > p.policy.stall_after_s * 1e6)
+    elapsed = p.ts[safe]
+    np.subtract(p.ts, elapsed, out=elapsed)
+    # ts are whole microseconds: "more than x" is "more than floor(x)", an integer comparison.
+    over = elapsed > math.floor(p.policy.stall_after_s * 1e6)
+    del elapsed
+    over &= first >= 0
+    over &= ~p.terminal[np.maximum(p.last_observed, 0)]  # the state's status is not terminal
     count = np.cumsum(over, dtype=p.rows.dtype)
-    before_run = count[safe] - over[safe]
-    return over & (count - before_run == 1)
+    count -= count[safe]
+    count += over[safe]
+    over &= count == 1
+    return over
 
 
 def no_terminal(p: Prepared) -> np.ndarray:
