@@ -22,7 +22,11 @@ from replay._files import ReplayWarning
 from replay.errors import DatasetError, DatasetNotFoundError, RecorderError, UsageError
 from replay.schema import JOBS, OBSERVATIONS, jobs_table, observations_table
 
+#: Rows of one merged file: a merge holds about this many rows in memory, whatever the rate.
+COMPACT_ROWS = 250_000
+
 __all__ = [
+    "COMPACT_ROWS",
     "JobRow",
     "ObservationBuffer",
     "WriteBuffer",
@@ -213,14 +217,16 @@ class WriteBuffer:
     def compact(self) -> None:
         """Merge the small files written so far (one flush each) into few; readers undisturbed.
 
-        Merging only saves readers time: when it cannot run (another compaction holds the
-        recording, a foreign file sits in it) this warns and the recording goes on.
+        Merged files hold up to COMPACT_ROWS rows, so a merge's memory stays bounded however
+        fast the recording grows. Merging only saves readers time: when it cannot run (another
+        compaction holds the recording, a foreign file sits in it) this warns and the recording
+        goes on.
         """
         with self._lock:
             if self.files_written <= 2:
                 return
             try:
-                store.compact(self.root)
+                store.compact(self.root, target_rows=COMPACT_ROWS)
             except DatasetError as err:
                 warnings.warn(
                     f"the small files of {self.root} were not merged ({err}); the recording "

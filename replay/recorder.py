@@ -67,7 +67,7 @@ class Recorder:
         max_retry_after: cap on a server's ``Retry-After``.
         flush_interval: seconds between writes; a killed recorder loses at most this much.
         compact_every: seconds between merges of the small files flushes leave (and once at
-            close); None to merge only at close.
+            close); None to merge only at close. Merged files hold up to 250,000 rows.
         give_up_after: consecutive responses without a status (transport errors included,
             429/503 with Retry-After not) before a job ends as ``protocol_error``.
         transport: an httpx transport to send through instead of the network (tests).

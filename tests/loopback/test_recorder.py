@@ -406,13 +406,14 @@ def test_rerun_continues_seq_and_skips_ended_jobs(
 ) -> None:
     server = serve(mode="step")
     done = server.add(make_timeline("done", [(0, 202, IN_PROGRESS), (0, 202, DONE)]))
-    later = server.add(make_timeline("later", [(0, 202, IN_PROGRESS)] * 3 + [(0, 202, DONE)]))
+    later = server.add(make_timeline("later", [(0, 202, IN_PROGRESS)] * 10 + [(0, 202, DONE)]))
 
     async def first_run() -> None:
         async with Recorder(tmp_path, **FAST) as rec:
             await rec.track(done)
             await rec.track(later)
-            await asyncio.sleep(0.03)
+            while len(server.requests(done)) < 2:  # until "done" has ended, however slow
+                await asyncio.sleep(0.005)
 
     asyncio.run(first_run())
     assert outcome_of(tmp_path, "later") == "abandoned"
