@@ -132,59 +132,75 @@ def test_each_test_gets_a_fresh_view(pytester: pytest.Pytester) -> None:
     pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=3)
 
 
-@pytest.mark.parametrize(
-    ("argument", "marker", "option", "expected"),
-    [
-        pytest.param("speed=2.0", "", None, 2.0, id="fixture-argument"),
-        pytest.param("speed=2.0", "speed=5.0", None, 5.0, id="marker-over-argument"),
-        pytest.param("speed=2.0", "speed=5.0", "9", 9.0, id="option-over-marker"),
-        pytest.param("", "", "9", 9.0, id="option-alone"),
-        pytest.param("", "", None, 1.0, id="default"),
-    ],
-)
+#: One inner test per row: (marker arguments, add_job arguments, speed without and with
+#: ``--replay-speed 9``). The precedence: add_job argument < marker < command line.
+SPEED_CASES = [
+    ("", "", 1.0, 9.0),
+    ("", "speed=2.0", 2.0, 9.0),
+    ("speed=5.0", "speed=2.0", 5.0, 9.0),
+    ("speed=5.0", "", 5.0, 9.0),
+]
+
+
+def speed_tests(with_option: bool) -> str:
+    """A test file asserting the effective speed of each SPEED_CASES row."""
+    tests = []
+    for n, (marker, argument, plain, optioned) in enumerate(SPEED_CASES):
+        decorator = f"@pytest.mark.monitor({marker})" if marker else ""
+        tests.append(
+            f"""
+{decorator}
+def test_speed_{n}(monitor_server):
+    url = monitor_server.add_job(scenario="happy_path", mode="time", {argument})
+    assert monitor_server.job_settings(url)["speed"] == {optioned if with_option else plain}
+"""
+        )
+    return "import pytest\n" + "\n".join(tests)
+
+
+@pytest.mark.parametrize("with_option", [False, True], ids=["no-option", "replay-speed-9"])
 def test_speed_precedence_is_argument_then_marker_then_option(
-    pytester: pytest.Pytester, argument: str, marker: str, option: str | None, expected: float
+    pytester: pytest.Pytester, with_option: bool
 ) -> None:
-    decorator = f"@pytest.mark.monitor({marker})" if marker else ""
-    pytester.makepyfile(
-        f"""
-        import pytest
-
-        {decorator}
-        def test_speed(monitor_server):
-            url = monitor_server.add_job(scenario="happy_path", mode="time", {argument})
-            assert monitor_server.job_settings(url)["speed"] == {expected}
-        """
-    )
-    args = ["--strict-markers", *(["--replay-speed", option] if option else [])]
-    pytester.runpytest(*args).assert_outcomes(passed=1)
+    pytester.makepyfile(speed_tests(with_option))
+    args = ["--strict-markers", *(["--replay-speed", "9"] if with_option else [])]
+    pytester.runpytest(*args).assert_outcomes(passed=len(SPEED_CASES))
 
 
-@pytest.mark.parametrize(
-    ("marker", "expected_final"),
-    [
-        pytest.param("", "completed", id="argument"),
-        pytest.param('scenario="failed_with_error"', "failed", id="marker-scenario-wins"),
-        pytest.param('scenario="delete_failed", dialect="consumer"', "deleteFailed", id="both"),
-    ],
-)
-def test_marker_scenario_overrides_the_argument(
-    pytester: pytest.Pytester, marker: str, expected_final: str
-) -> None:
+def test_marker_scenario_and_dialect_override_the_arguments(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(poller=POLLER)
-    decorator = f"@pytest.mark.monitor({marker})" if marker else ""
     pytester.makepyfile(
-        f"""
+        """
+        from urllib.parse import urlsplit
+
         import pytest
         from poller import poll
 
-        {decorator}
-        def test_final(monitor_server):
+        def test_argument(monitor_server):
+            url = monitor_server.add_job(scenario="happy_path", dialect="legacy")
+            assert poll(url)[-1] == "completed"
+            assert urlsplit(url).path.startswith("/_api/v2.0/monitor/")
+
+        @pytest.mark.monitor(scenario="failed_with_error")
+        def test_marker_scenario_wins(monitor_server):
             url = monitor_server.add_job(scenario="happy_path")
-            assert poll(url)[-1] == {expected_final!r}
+            assert poll(url)[-1] == "failed"
+
+        @pytest.mark.monitor(scenario="delete_failed", dialect="sharepoint-v21")
+        def test_marker_scenario_and_dialect_win(monitor_server):
+            url = monitor_server.add_job(scenario="happy_path", dialect="legacy")
+            assert poll(url)[-1] == "deleteFailed"
+            assert "/_api/v2.1/drive/operations/" in urlsplit(url).path
+
+        @pytest.mark.monitor(scenario="failed_with_error")
+        def test_marker_never_replaces_a_timeline(monitor_server):
+            from replay.testing import Timeline
+
+            url = monitor_server.add_job(timeline=Timeline.from_steps([("completed", 100)]))
+            assert poll(url) == ["completed"]
         """
     )
-    pytester.runpytest("--strict-markers").assert_outcomes(passed=1)
+    pytester.runpytest("--strict-markers").assert_outcomes(passed=4)
 
 
 def test_time_mode_follows_the_job_clock_at_speed(pytester: pytest.Pytester) -> None:
@@ -210,28 +226,29 @@ def test_time_mode_follows_the_job_clock_at_speed(pytester: pytest.Pytester) -> 
     pytester.runpytest().assert_outcomes(passed=1)
 
 
-@pytest.mark.parametrize(
-    ("marker", "message"),
-    [
-        pytest.param('scenrio="happy_path"', "unknown keyword(s) scenrio", id="misspelt"),
-        pytest.param('"happy_path"', "keywords only", id="positional"),
-    ],
-)
-def test_bad_marker_arguments_name_the_valid_ones(
-    pytester: pytest.Pytester, marker: str, message: str
-) -> None:
+def test_bad_marker_arguments_name_the_valid_ones(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
-        f"""
+        """
         import pytest
 
-        @pytest.mark.monitor({marker})
-        def test_x(monitor_server):
+        @pytest.mark.monitor(scenrio="happy_path")
+        def test_misspelt(monitor_server):
+            pass
+
+        @pytest.mark.monitor("happy_path")
+        def test_positional(monitor_server):
             pass
         """
     )
     result = pytester.runpytest()
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([f"*{message}*scenario, dialect, mode, speed, seed*"])
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*unknown keyword(s) scenrio*scenario, dialect, mode, speed, seed*",
+            "*keywords only (scenario, dialect, mode, speed, seed)*",
+        ],
+        consecutive=False,
+    )
 
 
 def test_plugin_starts_nothing_unless_the_fixture_is_used(pytester: pytest.Pytester) -> None:
