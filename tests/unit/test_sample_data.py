@@ -66,3 +66,16 @@ def test_sample_is_compacted_small_and_tracked_by_git() -> None:
         ["git", "check-ignore", *map(str, files)], cwd=ROOT, capture_output=True, check=False
     )
     assert ignored.stdout == b""
+
+
+def test_the_data_card_shows_the_exact_commands_make_sample_runs() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_sample", ROOT / "data" / "make_sample.py")
+    assert spec is not None and spec.loader is not None
+    make_sample = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_sample)
+    card = " ".join((ROOT / "data" / "README.md").read_text().replace("\\\n", " ").split())
+    for command in make_sample.COMMANDS:
+        shown = command.format(tmp="$TMP", out="data/sample")
+        assert shown in card
