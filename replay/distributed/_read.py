@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,9 +135,13 @@ def _status_values(footers: Sequence[_files.Footer]) -> tuple[str, ...]:
 def _pieces(
     footers: Sequence[_files.Footer], statuses: tuple[str, ...], partition_rows: int
 ) -> list[_Piece]:
-    """Whole row groups of each file, grouped into pieces of about ``partition_rows`` rows."""
+    """Whole row groups of each file, grouped into pieces of about ``partition_rows`` rows.
+
+    Paths are made absolute: workers need not share this process's working directory.
+    """
     pieces = []
     for footer in footers:
+        path = os.path.abspath(footer.path)
         sizes = np.array(
             [footer.fragment.metadata.row_group(i).num_rows
              for i in range(footer.fragment.metadata.num_row_groups)]
@@ -146,7 +151,7 @@ def _pieces(
         bins = (np.cumsum(sizes) - sizes) // partition_rows
         edges = np.flatnonzero(np.r_[True, bins[1:] != bins[:-1]])
         for group in np.split(np.arange(len(sizes)), edges[1:]):
-            pieces.append(_Piece(str(footer.path), tuple(int(i) for i in group), statuses))
+            pieces.append(_Piece(path, tuple(int(i) for i in group), statuses))
     return pieces
 
 

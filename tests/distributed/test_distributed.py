@@ -232,3 +232,12 @@ def test_client_for_without_address_starts_a_cluster_per_core_and_closes_it(
         assert {w["nthreads"] for w in workers} == {1}
     assert cluster.status.name == "closed"
     assert "dask dashboard: http://" in capsys.readouterr().err
+
+
+def test_a_relative_folder_is_read_by_workers_started_elsewhere(
+    client: Client, recording: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's workers started in another working directory than the one given here."""
+    monkeypatch.chdir(recording.parent)
+    got = distributed.validate(distributed.read(recording.name, partition_rows=4000))
+    pd.testing.assert_frame_equal(got, validate(read(recording)))
