@@ -55,7 +55,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def merge_settings(*layers: Mapping[str, Any] | None) -> dict[str, Any]:
     """Settings merged left to right (later layers win); None values never override.
 
-    The one place the precedence lives: defaults < add_job arguments < marker < command line.
+    The one place the precedence lives: defaults < ``replay_config`` fixture < add_job
+    arguments < marker < command line.
     """
     merged: dict[str, Any] = {}
     for layer in layers:
@@ -71,9 +72,14 @@ class MonitorView:
     """
 
     def __init__(
-        self, server: MonitorServer, marker: Mapping[str, Any], command_line: Mapping[str, Any]
+        self,
+        server: MonitorServer,
+        marker: Mapping[str, Any],
+        command_line: Mapping[str, Any],
+        config: Mapping[str, Any] | None = None,
     ) -> None:
         self.server = server
+        self._config = dict(config or {})
         self._marker = dict(marker)
         self._command_line = dict(command_line)
         self._jobs: dict[str, dict[str, Any]] = {}
@@ -102,7 +108,7 @@ class MonitorView:
         """
         given = {"scenario": scenario, "dialect": dialect, "mode": mode, "speed": speed}
         explicit = merge_settings({**given, "seed": seed}, self._marker, self._command_line)
-        settings = merge_settings(_DEFAULTS, explicit)
+        settings = merge_settings(_DEFAULTS, self._config, explicit)
         chosen = self._timeline(settings, recording, timeline)
         chosen = dataclasses.replace(chosen, job_id=self._free_id(chosen.job_id))
         url = self.server.add(
@@ -181,13 +187,25 @@ def _marker_settings(node: pytest.Item) -> dict[str, Any]:
             f"@pytest.mark.monitor takes keywords only ({', '.join(SETTINGS)}), "
             f"got positional {marker.args!r}"
         )
-    unknown = set(marker.kwargs) - set(SETTINGS)
+    return _checked_settings("@pytest.mark.monitor", marker.kwargs)
+
+
+def _checked_settings(where: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(settings) - set(SETTINGS)
     if unknown:
+        from replay.errors import UsageError
+
         raise UsageError(
-            f"@pytest.mark.monitor got unknown keyword(s) {', '.join(sorted(unknown))}: "
+            f"{where} got unknown keyword(s) {', '.join(sorted(unknown))}: "
             f"expected some of {', '.join(SETTINGS)}"
         )
-    return dict(marker.kwargs)
+    return dict(settings)
+
+
+@pytest.fixture
+def replay_config() -> dict[str, Any]:
+    """Defaults for monitor_server.add_job (below its arguments): override it in a conftest."""
+    return {}
 
 
 @pytest.fixture(scope="session")
@@ -201,10 +219,17 @@ def replay_monitor_server() -> Iterator[MonitorServer]:
 
 @pytest.fixture
 def monitor_server(
-    request: pytest.FixtureRequest, replay_monitor_server: MonitorServer
+    request: pytest.FixtureRequest,
+    replay_monitor_server: MonitorServer,
+    replay_config: Mapping[str, Any],
 ) -> Iterator[MonitorView]:
     """This test's view of the fake monitor server: ``add_job(...)`` -> URL, ``requests(url)``."""
     speed = request.config.getoption("replay_speed")
-    view = MonitorView(replay_monitor_server, _marker_settings(request.node), {"speed": speed})
+    view = MonitorView(
+        replay_monitor_server,
+        _marker_settings(request.node),
+        {"speed": speed},
+        _checked_settings("replay_config", replay_config),
+    )
     yield view
     view.close()

@@ -167,6 +167,38 @@ def test_speed_precedence_is_argument_then_marker_then_option(
     pytester.runpytest(*args).assert_outcomes(passed=len(SPEED_CASES))
 
 
+def test_replay_config_fixture_sits_under_the_arguments(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def replay_config():
+            return {"scenario": "failed_with_error", "mode": "time", "speed": 4.0}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_config_fills_what_add_job_leaves_out(monitor_server):
+            settings = monitor_server.job_settings(monitor_server.add_job())
+            assert (settings["scenario"], settings["mode"], settings["speed"]) == (
+                "failed_with_error", "time", 4.0
+            )
+
+        def test_arguments_beat_the_config(monitor_server):
+            settings = monitor_server.job_settings(monitor_server.add_job("happy_path", speed=2))
+            assert (settings["scenario"], settings["speed"]) == ("happy_path", 2)
+
+        @pytest.mark.monitor(speed=7.0)
+        def test_marker_beats_both(monitor_server):
+            assert monitor_server.job_settings(monitor_server.add_job(speed=2))["speed"] == 7.0
+        """
+    )
+    pytester.runpytest("--strict-markers").assert_outcomes(passed=3)
+
+
 def test_marker_scenario_and_dialect_override_the_arguments(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(poller=POLLER)
     pytester.makepyfile(
