@@ -223,12 +223,14 @@ def _step_response(step: Step, index: int, at_s: float, dialect: str, job_id: st
             f"step {index} has unknown key(s) {', '.join(sorted(unknown))}: "
             f"expected some of {', '.join(sorted(_STEP_KEYS))}"
         )
-    return _mapping_response(step, at_s, dialect, job_id)
+    return _mapping_response(step, at_s, dialect, job_id, first=index == 0)
 
 
-def _mapping_response(step: Mapping[str, Any], at_s: float, dialect: str, job_id: str) -> Response:
+def _mapping_response(
+    step: Mapping[str, Any], at_s: float, dialect: str, job_id: str, *, first: bool
+) -> Response:
     status = step.get("status")
-    http = step.get("http") or _default_http(status, dialect)
+    http = step.get("http") or _default_http(status, dialect, first)
     body = step.get("body")
     if isinstance(body, Mapping):
         body = json.dumps(body).encode()
@@ -256,11 +258,12 @@ def _mapping_response(step: Mapping[str, Any], at_s: float, dialect: str, job_id
     )
 
 
-def _default_http(status: str | None, dialect: str) -> int:
+def _default_http(status: str | None, dialect: str, first: bool) -> int:
+    """The dialect's code: 200 at a terminal status, its first-poll code, else its progress code."""
     shape = DIALECT_SHAPES[dialect]
     if status in TERMINAL_STATUSES:
         return 200
-    return shape.progress_http if shape.first_http is None else shape.first_http
+    return shape.first_http if first and shape.first_http is not None else shape.progress_http
 
 
 def _job_labels(root: str | Path, job_id: str) -> dict[str, str]:

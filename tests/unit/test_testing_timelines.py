@@ -39,7 +39,7 @@ from replay.timeline import Timeline as BaseTimeline
             "consumer",
             ["notStarted", "inProgress"],
             [None, 5.0],
-            [202, 202],
+            [202, 200],
             id="consumer-first-poll-202",
         ),
         pytest.param(
