@@ -111,15 +111,19 @@ class MonitorView:
         settings = merge_settings(_DEFAULTS, self._config, explicit)
         chosen = self._timeline(settings, recording, timeline)
         chosen = dataclasses.replace(chosen, job_id=self._free_id(chosen.job_id))
+        # A recording or hand-written timeline keeps its own URL shape unless one is asked.
+        served = explicit.get("dialect") or chosen.dialect or settings["dialect"]
         url = self.server.add(
-            chosen,
-            # A recording or hand-written timeline keeps its own URL shape unless one is asked.
-            dialect=explicit.get("dialect") or chosen.dialect or settings["dialect"],
-            mode=settings["mode"],
-            speed=float(settings["speed"]),
+            chosen, dialect=served, mode=settings["mode"], speed=float(settings["speed"])
         )
         source = "timeline" if timeline is not None else "recording" if recording else "scenario"
-        self._jobs[chosen.job_id] = {**settings, "source": source, "job_id": chosen.job_id}
+        self._jobs[chosen.job_id] = {
+            **settings,
+            "scenario": settings["scenario"] if source == "scenario" else chosen.scenario,
+            "dialect": served,
+            "source": source,
+            "job_id": chosen.job_id,
+        }
         return url
 
     def job_settings(self, url_or_job_id: str) -> dict[str, Any]:

@@ -91,7 +91,10 @@ def test_request_log_says_what_each_request_was_answered(pytester: pytest.Pytest
             assert [r.retry_after for r in log] == [None, None, "3", None]
             assert [r.job_status for r in log] == ["inProgress", None, None, "completed"]
             assert "Bearer" not in repr(log)
-            assert monitor_server.job_settings(url)["source"] == "timeline"
+            settings = monitor_server.job_settings(url)
+            assert (settings["source"], settings["scenario"], settings["job_id"]) == (
+                "timeline", None, "mine"
+            )
         """
     )
     pytester.runpytest().assert_outcomes(passed=1)
