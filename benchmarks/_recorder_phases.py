@@ -180,7 +180,13 @@ def sequential(urls: Sequence[str], seconds: float) -> dict[str, Any]:
 
 
 async def recorder(
-    urls: Sequence[str], out: Path, concurrency: int, seconds: float, rss_every: float, warm: float
+    urls: Sequence[str],
+    out: Path,
+    concurrency: int,
+    seconds: float,
+    rss_every: float,
+    warm: float,
+    compact_every: float = 600.0,
 ) -> dict[str, Any]:
     """The recorder, as fast as the server answers, for ``seconds``; RSS sampled on the way."""
     from replay.recorder import Recorder
@@ -193,6 +199,7 @@ async def recorder(
         concurrency=concurrency,
         max_rps=0,
         timeout=TIMEOUT_S,
+        compact_every=compact_every,
         seed=1,
     )
     samples: list[tuple[float, float, int]] = []
@@ -240,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--rss-every", type=float, default=5.0)
     parser.add_argument("--warm", type=float, default=5.0)
+    parser.add_argument("--compact-every", type=float, default=600.0)
     parser.add_argument("--slow-jobs", type=int, default=0)
     parser.add_argument("--delay-ms", type=float, default=20.0)
     args = parser.parse_args(argv)
@@ -253,7 +261,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = sequential(urls, args.seconds)
     else:
         result = asyncio.run(
-            recorder(urls, args.out, args.concurrency, args.seconds, args.rss_every, args.warm)
+            recorder(
+                urls,
+                args.out,
+                args.concurrency,
+                args.seconds,
+                args.rss_every,
+                args.warm,
+                args.compact_every,
+            )
         )
     print(json.dumps(result))
     return 0
