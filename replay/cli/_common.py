@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_dataset_arguments",
+    "add_reading_options",
     "bad_file_mode",
     "engine_of",
     "frame_records",
@@ -31,6 +32,13 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, *, policy: bool = Tru
     parser.add_argument(
         "dir", metavar="DIR", help="a recording folder (with observations/ and jobs/)"
     )
+    add_reading_options(parser, policy=policy)
+
+
+def add_reading_options(
+    parser: argparse.ArgumentParser, *, policy: bool = True, engine_help: str | None = None
+) -> None:
+    """Add --policy, --skip-bad-files, --engine and --scheduler (for commands with other DIRs)."""
     if policy:
         parser.add_argument(
             "--policy",
@@ -46,7 +54,8 @@ def add_dataset_arguments(parser: argparse.ArgumentParser, *, policy: bool = Tru
         "--engine",
         choices=("pandas", "dask"),
         default="pandas",
-        help="pandas (in memory, default) or dask (a LocalCluster sized to this machine, "
+        help=engine_help
+        or "pandas (in memory, default) or dask (a LocalCluster sized to this machine, "
         "or the cluster at --scheduler)",
     )
     parser.add_argument(

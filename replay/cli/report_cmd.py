@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from replay.cli._common import add_reading_options, engine_of
 from replay.errors import UsageError
 
 __all__ = ["register", "run"]
@@ -35,24 +36,10 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--top", type=int, default=50, help="violations to list, each linked to its job (50)"
     )
-    parser.add_argument(
-        "--policy",
-        metavar="F",
-        help="a bundled policy name (graph-beta, onedrive) or a TOML file (default graph-beta)",
-    )
-    parser.add_argument(
-        "--skip-bad-files",
-        action="store_true",
-        help="skip corrupt or foreign Parquet files with a warning instead of failing",
-    )
-    parser.add_argument(
-        "--engine",
-        choices=("pandas", "dask"),
-        default="pandas",
-        help="pandas (in memory, default) or dask (numbers on a cluster, curves from a sample)",
-    )
-    parser.add_argument(
-        "--scheduler", metavar="ADDRESS", help="a dask scheduler address (with --engine dask)"
+    add_reading_options(
+        parser,
+        engine_help="pandas (in memory, default) or dask (numbers on a cluster, curves from a "
+        "sample)",
     )
     parser.set_defaults(run=run)
 
@@ -91,8 +78,7 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--labels names the two recordings of --compare; add --compare")
     if args.top < 0:
         raise UsageError(f"--top must be 0 or more, got {args.top}")
-    if args.scheduler and args.engine != "dask":
-        raise UsageError("--scheduler needs --engine dask")
+    engine_of(args)
 
 
 def _labels(text: str | None) -> tuple[str, str] | None:
