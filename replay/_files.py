@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from replay.errors import DatasetError, DatasetNotFoundError, SchemaVersionError
+from replay.errors import DatasetError, DatasetNotFoundError, SchemaVersionError, UsageError
 from replay.schema import JOBS, METADATA_KEY, OBSERVATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "BadFile",
     "Footer",
     "ReplayWarning",
+    "bad_file_mode",
     "check_footers",
     "data_files",
     "fsync_dir",
@@ -358,3 +359,12 @@ def _check_columns(path: Path, found: pa.Schema, expected: pa.Schema) -> None:
                 f"it was not written by replay: move it out of the recording folder",
                 path=str(path),
             )
+
+
+def bad_file_mode(value: str) -> BadFile:
+    """``value`` checked as an ``on_bad_file`` mode ("raise" or "skip")."""
+    if value == "raise":
+        return "raise"
+    if value == "skip":
+        return "skip"
+    raise UsageError(f"on_bad_file={value!r} is not one of 'raise', 'skip'", key="on_bad_file")

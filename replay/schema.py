@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from replay.errors import DatasetError
+from replay.errors import DatasetError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import pandas as pd
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "SOURCES",
     "jobs_table",
     "observations_table",
+    "selected_columns",
 ]
 
 #: Written as file-level key-value metadata ``replay.schema_version``; bump on incompatible change.
@@ -120,3 +123,19 @@ def _conform(table: pa.Table, schema: pa.Schema, required: tuple[str, ...]) -> p
             raise DatasetError(f"column {fld.name!r} has {column.null_count} null value(s)")
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def selected_columns(columns: Sequence[str] | str | None) -> list[str]:
+    """The observation columns to read, in schema order, job_id and seq always included."""
+    if columns is None:
+        return list(OBSERVATION_COLUMNS)
+    wanted = [columns] if isinstance(columns, str) else list(columns)
+    unknown = [c for c in wanted if c not in OBSERVATION_COLUMNS]
+    if unknown:
+        raise UsageError(
+            f"unknown column(s) {', '.join(map(repr, unknown))}; the observation columns are "
+            f"{', '.join(OBSERVATION_COLUMNS)}",
+            key="columns",
+        )
+    keep = {"job_id", "seq", *wanted}
+    return [c for c in OBSERVATION_COLUMNS if c in keep]

@@ -19,7 +19,13 @@ from replay._compact import CompactResult, compact, latest_rows
 from replay._files import JOBS_DIR, OBSERVATIONS_DIR, BadFile, ReplayWarning
 from replay._frames import observations_frame, strings
 from replay.errors import DatasetError, UsageError
-from replay.schema import JOBS, OBSERVATION_COLUMNS, OBSERVATIONS, jobs_table, observations_table
+from replay.schema import (
+    JOBS,
+    OBSERVATIONS,
+    jobs_table,
+    observations_table,
+    selected_columns,
+)
 
 if TYPE_CHECKING:
     from replay._files import Footer
@@ -127,37 +133,13 @@ def read(
     ``on_bad_file="skip"``.
     """
     base = _files.recording_root(root)
-    mode = _bad_file_mode(on_bad_file)
-    names = _columns(columns)
+    mode = _files.bad_file_mode(on_bad_file)
+    names = selected_columns(columns)
     lo, hi = _bound(since, "since"), _bound(until, "until")
     expr = _filter(_job_list(jobs), lo, hi)
     return observations_frame(
         _retrying(lambda: _scan(_observation_footers(base, lo, hi, mode), names, expr, mode))
     )
-
-
-def _bad_file_mode(value: str) -> BadFile:
-    if value == "raise":
-        return "raise"
-    if value == "skip":
-        return "skip"
-    raise UsageError(f"on_bad_file={value!r} is not one of 'raise', 'skip'", key="on_bad_file")
-
-
-def _columns(columns: Sequence[str] | None) -> list[str]:
-    """The columns to read, in schema order, job_id and seq always included."""
-    if columns is None:
-        return list(OBSERVATION_COLUMNS)
-    wanted = [columns] if isinstance(columns, str) else list(columns)
-    unknown = [c for c in wanted if c not in OBSERVATION_COLUMNS]
-    if unknown:
-        raise UsageError(
-            f"unknown column(s) {', '.join(map(repr, unknown))}; the observation columns are "
-            f"{', '.join(OBSERVATION_COLUMNS)}",
-            key="columns",
-        )
-    keep = {"job_id", "seq", *wanted}
-    return [c for c in OBSERVATION_COLUMNS if c in keep]
 
 
 def _bound(value: dt.datetime | dt.date | str | None, name: str) -> int | None:
@@ -328,7 +310,7 @@ def read_jobs(root: str | Path, *, on_bad_file: BadFile = "raise") -> pd.DataFra
     (the order of file names, which start with a write-time stamp), then to the later row.
     """
     base = _files.recording_root(root)
-    mode = _bad_file_mode(on_bad_file)
+    mode = _files.bad_file_mode(on_bad_file)
     table = latest_rows(_retrying(lambda: _jobs_table(base, mode)))
     columns = {
         name: strings(table[name])

@@ -16,12 +16,12 @@ import pyarrow.dataset as ds
 
 from replay import _files
 from replay.errors import UsageError
-from replay.schema import OBSERVATION_COLUMNS, OBSERVATIONS
+from replay.schema import OBSERVATION_COLUMNS, OBSERVATIONS, selected_columns
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-__all__ = ["PARTITION_ROWS", "bad_file_mode", "read"]
+__all__ = ["PARTITION_ROWS", "read"]
 
 #: Rows per partition of ``read`` (one 256k-row group of the store's files): a worker's peak
 #: memory grows with this, not with the dataset (see ``read``).
@@ -70,7 +70,7 @@ def read(
 
     if partition_rows < 1:
         raise UsageError(f"partition_rows={partition_rows!r} must be a whole number >= 1")
-    footers = _live_footers(root, bad_file_mode(on_bad_file))
+    footers = _live_footers(root, _files.bad_file_mode(on_bad_file))
     statuses = _status_values(footers)
     meta = _frame(_SCHEMA.empty_table(), statuses)
     pieces = _pieces(footers, statuses, partition_rows)
@@ -83,30 +83,7 @@ def read(
                 _load, pieces, meta=meta, label="replay-read", enforce_metadata=False
             )
         )
-    return frame if columns is None else frame[_columns(columns)]
-
-
-def bad_file_mode(value: str) -> _files.BadFile:
-    """``value`` checked as an ``on_bad_file`` mode ("raise" or "skip")."""
-    if value == "raise":
-        return "raise"
-    if value == "skip":
-        return "skip"
-    raise UsageError(f"on_bad_file={value!r} is not one of 'raise', 'skip'", key="on_bad_file")
-
-
-def _columns(columns: Sequence[str]) -> list[str]:
-    """The columns to keep, in schema order, job_id and seq always included."""
-    wanted = [columns] if isinstance(columns, str) else list(columns)
-    unknown = [c for c in wanted if c not in OBSERVATION_COLUMNS]
-    if unknown:
-        raise UsageError(
-            f"unknown column(s) {', '.join(map(repr, unknown))}; the observation columns are "
-            f"{', '.join(OBSERVATION_COLUMNS)}",
-            key="columns",
-        )
-    keep = {"job_id", "seq", *wanted}
-    return [c for c in OBSERVATION_COLUMNS if c in keep]
+    return frame if columns is None else frame[selected_columns(columns)]
 
 
 def _live_footers(root: str | Path, mode: _files.BadFile) -> list[_files.Footer]:

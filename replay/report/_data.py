@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from replay._files import bad_file_mode
 from replay.errors import UsageError
 from replay.status import Policy, load_policy
 
@@ -77,7 +78,7 @@ def load_recording(
 ) -> Recording:
     """Read and analyse ``source`` (a recording folder or an observations frame) once."""
     pol = load_policy(policy)
-    mode = _bad_file_mode(on_bad_file)
+    mode = bad_file_mode(on_bad_file)
     if engine not in _ENGINES:
         raise UsageError(f"engine must be one of {', '.join(_ENGINES)}, got {engine!r}")
     if isinstance(source, pd.DataFrame):
@@ -141,11 +142,3 @@ def schema_versions(path: str | Path, mode: BadFile) -> tuple[str, ...]:
         footers = _files.live_footers(_files.check_footers(files, "observations", mode))
     found = {(f.fragment.metadata.metadata or {}).get(METADATA_KEY, b"?") for f in footers}
     return tuple(sorted(v.decode(errors="replace") for v in found))
-
-
-def _bad_file_mode(value: str) -> BadFile:
-    if value == "raise":
-        return "raise"
-    if value == "skip":
-        return "skip"
-    raise UsageError(f"on_bad_file must be 'raise' or 'skip', got {value!r}")
