@@ -235,4 +235,7 @@ class WriteBuffer:
                     stacklevel=2,
                 )
                 return
+            finally:
+                # Give the merge's buffers back to the OS: the allocator would keep them.
+                pa.default_memory_pool().release_unused()
             self.files_written = 0
