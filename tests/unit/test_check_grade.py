@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from replay._serverlog import RequestRecord
 from replay.check import CheckJob, Grading, ProcessResult
 from replay.check._grade import grade
 from replay.check._plan import _job
+from replay.server._log import RequestRecord
 from replay.timeline import Response, Timeline
 
 T0 = datetime(2026, 1, 5, 22, 0, 0, 300_000, tzinfo=UTC)  # .3 s past a whole second

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from replay._serverjobs import error_reply, fleet_origins
+from replay.server._jobs import error_reply, fleet_origins
 from replay.timeline import Timeline
 
 if TYPE_CHECKING:

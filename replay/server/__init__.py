@@ -15,17 +15,17 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from replay._servercopy import start_copy
-from replay._serverjobs import ServedJob, error_reply, fleet_origins, json_reply
-from replay._serverlog import RequestLog, RequestRecord
-from replay._serverurls import (
+from replay.errors import ServerError, UsageError
+from replay.server._copy import start_copy
+from replay.server._jobs import ServedJob, error_reply, fleet_origins, json_reply
+from replay.server._log import RequestLog, RequestRecord
+from replay.server._urls import (
     MONITOR_PATHS,
     copy_request_matches,
     fake_credentials,
     job_id_from_path,
     monitor_path_and_query,
 )
-from replay.errors import ServerError, UsageError
 from replay.timeline import Timeline
 
 __all__ = ["DEFAULT_DIALECT", "Mode", "MonitorServer", "RequestRecord"]
