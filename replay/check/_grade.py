@@ -9,9 +9,9 @@ from typing import Literal
 
 import numpy as np
 
-from replay._serverlog import RequestRecord
 from replay.check._plan import GIVE_UP_STATUSES, CheckJob
 from replay.check._run import ProcessResult
+from replay.server._log import RequestRecord
 
 __all__ = ["CHECKS", "Check", "Grading", "RunResult", "grade"]
 

@@ -123,7 +123,7 @@ def _scenarios(values: Iterable[str] | None) -> list[str] | None:
 
 
 async def _serve(server: MonitorServer, fleet: _Fleet, urls_out: str | None) -> int:
-    from replay._serverjobs import fleet_origins
+    from replay.server._jobs import fleet_origins
 
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()

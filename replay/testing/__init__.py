@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from replay._serverlog import RequestRecord
+from replay.server._log import RequestRecord
 from replay.testing._asserts import (
     assert_no_authorization,
     assert_respects_retry_after,

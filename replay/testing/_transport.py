@@ -12,10 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from replay._serverjobs import Reply, ServedJob
-from replay._serverlog import RequestLog, RequestRecord
-from replay._serverurls import fake_credentials, job_id_from_path, monitor_path_and_query
 from replay.errors import ServerError, UsageError
+from replay.server._jobs import Reply, ServedJob
+from replay.server._log import RequestLog, RequestRecord
+from replay.server._urls import fake_credentials, job_id_from_path, monitor_path_and_query
 from replay.timeline import Timeline
 
 __all__ = ["MonitorTransport"]
