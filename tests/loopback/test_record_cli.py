@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from replay import store
-from replay._progress import RECORD_FAILURES
 from replay.cli import main
+from replay.recorder._progress import RECORD_FAILURES
 from replay.server import MonitorServer
 from replay.shard import shard_of
 from replay.timeline import Response, Timeline

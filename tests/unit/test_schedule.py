@@ -7,7 +7,8 @@ import random
 
 import pytest
 
-from replay._schedule import (
+from replay.errors import UsageError
+from replay.recorder._schedule import (
     JITTER,
     Backoff,
     JobSchedule,
@@ -15,7 +16,6 @@ from replay._schedule import (
     TokenBucket,
     capped_retry_after,
 )
-from replay.errors import UsageError
 
 
 class FakeClock:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from replay._verdict import JobState, stop_outcome
+from replay.recorder._verdict import JobState, stop_outcome
 
 
 def fields(

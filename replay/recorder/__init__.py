@@ -18,12 +18,12 @@ import httpx
 
 from replay import payload
 from replay._buffer import JobRow, WriteBuffer, labels_json, micros, now_us
-from replay._http import Lanes
-from replay._progress import FAILED_OUTCOMES, RECORD_FAILURES, Progress, RecordSummary
-from replay._schedule import JobSchedule, SchedulePolicy, TokenBucket
 from replay._urls import UrlSpec, check_url, url_spec, without_userinfo
-from replay._verdict import JobState, Verdict, stop_outcome
 from replay.errors import RecorderError, UsageError
+from replay.recorder._http import Lanes
+from replay.recorder._progress import FAILED_OUTCOMES, RECORD_FAILURES, Progress, RecordSummary
+from replay.recorder._schedule import JobSchedule, SchedulePolicy, TokenBucket
+from replay.recorder._verdict import JobState, Verdict, stop_outcome
 
 __all__ = [
     "RECORD_FAILURES",
