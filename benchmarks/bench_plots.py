@@ -3,8 +3,10 @@
 Run ``python -m benchmarks.bench_plots`` from the repository root. Measures, on the 10k-job
 recording (about 300k rows): ``progress_curves`` as one LineCollection to PNG, the same lines as
 one ``Axes.plot`` call per job to PNG, and the quantile bands to PNG; then the bands (chosen
-automatically) on the 100k-job recording. Writes ``benchmarks/results/plots.md``; exit status 1
-with ``--strict`` when the curves take 2 s or more or are not 10x faster than one plot per job.
+automatically) on the 100k-job recording; and the whole HTML report (``write_report``, reading
+included) of the 200k-job recording. Writes ``benchmarks/results/plots.md``; exit status 1
+with ``--strict`` when the curves take 2 s or more, are not 10x faster than one plot per job, or
+the report takes 60 s or more.
 """
 
 from __future__ import annotations
@@ -99,6 +101,18 @@ def _auto(path: Path, repeat: int) -> tuple[str, Seconds]:
     return auto, _timed(lambda: progress_curves(obs, summary=summary), repeat)
 
 
+def _report_seconds(path: Path) -> Seconds:
+    """Seconds of ``write_report`` on a recording folder, reading included (as ``replay report``)."""
+    import tempfile
+
+    from replay.report import write_report
+
+    with tempfile.TemporaryDirectory() as out:
+        start, start_cpu = time.perf_counter(), time.process_time()
+        write_report(path, Path(out) / "report.html")
+        return Seconds(time.perf_counter() - start, time.process_time() - start_cpu)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure, print and write the results; return the exit code."""
     from benchmarks._datasets import simulated
@@ -106,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_plots", description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000, help="jobs of the lines dataset")
     parser.add_argument("--band-jobs", type=int, default=100_000, help="jobs of the bands dataset")
+    parser.add_argument(
+        "--report-jobs", type=int, default=200_000, help="jobs of the report dataset (0: skip)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=RESULTS, help="the Markdown results file")
@@ -116,6 +133,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     points, lines_s, bands_small_s, per_job_s = _lines_vs_loop(small.path, args.repeat)
     big = simulated(args.band_jobs, args.seed, f"{args.band_jobs // 1000}k jobs")
     auto, bands_big_s = _auto(big.path, args.repeat)
+
+    report_rows: list[tuple[Dataset, str, str, Seconds]] = []
+    report_targets: list[_report.Target] = []
+    if args.report_jobs:
+        whole = simulated(args.report_jobs, args.seed, f"{args.report_jobs // 1000}k jobs")
+        report_s = _report_seconds(whole.path)
+        report_rows.append(
+            (whole, f"{whole.n_rows:,} rows", "replay report (write_report)", report_s)
+        )
+        report_targets.append(
+            _report.Target(
+                f"{whole.n_jobs:,} jobs: the whole report under 60 s",
+                f"{report_s.wall:.1f} s",
+                report_s.wall < 60,
+            )
+        )
 
     speedup = per_job_s.wall / lines_s.wall
     cpu_speedup = per_job_s.cpu / lines_s.cpu
@@ -131,12 +164,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"x{cpu_speedup:.1f} CPU",
             speedup >= 10,
         ),
+        *report_targets,
     ]
     rows = [
         (small, f"{points:,} points", "LineCollection (bands=False)", lines_s),
         (small, f"{points:,} points", "one Axes.plot per job", per_job_s),
         (small, f"{points:,} points", "quantile bands (bands=True)", bands_small_s),
         (big, f"{big.n_rows:,} rows", f"automatic ({auto})", bands_big_s),
+        *report_rows,
     ]
     info = {**_report.machine(), "load average (1 min) at the end": f"{os.getloadavg()[0]:.2f}"}
     page = _page(info, targets, rows)
