@@ -47,3 +47,11 @@ def test_the_command_line_examples_run_as_written(tmp_path: Path) -> None:
         allowed = {0, 1} if command.startswith("replay validate") else {0}  # 1: violations found
         assert done.returncode in allowed, f"{command!r} exited {done.returncode}: {done.stderr}"
         assert "Traceback" not in done.stderr, command
+
+
+def test_the_plugin_example_is_the_one_the_plugin_tests_run() -> None:
+    # tests/plugin/test_docs_testing.py runs docs/testing.md's blocks through pytester.
+    (block,) = _fenced_blocks("Test your poller", "python")
+    guide = (README.parent / "docs" / "testing.md").read_text(encoding="utf-8")
+    assert f"```python\n{block}```" in guide
+    assert "def test_" in block and "monitor_server" in block
