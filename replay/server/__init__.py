@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import math
-import secrets
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -17,14 +16,12 @@ from aiohttp import web
 
 from replay.errors import ServerError, UsageError
 from replay.server._copy import start_copy
-from replay.server._jobs import ServedJob, error_reply, fleet_origins, json_reply
+from replay.server._jobs import JobTable, error_reply, fleet_origins, json_reply
 from replay.server._log import RequestLog, RequestRecord
 from replay.server._urls import (
     MONITOR_PATHS,
     copy_request_matches,
-    fake_credentials,
     job_id_from_path,
-    monitor_path_and_query,
 )
 from replay.timeline import Timeline
 
@@ -70,9 +67,7 @@ class MonitorServer:
         self.reject_authorization = reject_authorization
         self._host = _checked_host(host, allow_non_loopback)
         self._port = port
-        self._nonce = secrets.token_hex(16)
-        self._jobs: dict[str, ServedJob] = {}
-        self._jobs_lock = threading.Lock()
+        self._jobs = JobTable("server")
         self._log = RequestLog(log_limit)
         self._runner: web.ServerRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -106,25 +101,14 @@ class MonitorServer:
         dates are served as far ahead of each request as they were of their response.
         ``mode`` and ``speed``: this job's own, instead of the server's.
         """
-        chosen = dialect or timeline.dialect or DEFAULT_DIALECT
-        credentials = fake_credentials(timeline.job_id, self._nonce)
-        url = self.base_url + monitor_path_and_query(chosen, timeline.job_id, credentials)
-        job = ServedJob(
+        return self._jobs.add(
+            self.base_url,
             timeline,
-            chosen,
-            credentials.tempauth,
-            origin,
+            dialect or timeline.dialect or DEFAULT_DIALECT,
+            origin=origin,
             mode=None if mode is None else _checked_mode(mode),
             speed=None if speed is None else _checked_positive("speed", speed),
         )
-        with self._jobs_lock:
-            if timeline.job_id in self._jobs:
-                raise ServerError(
-                    f"job {timeline.job_id!r} is already served: give each timeline its own job_id",
-                    job_id=timeline.job_id,
-                )
-            self._jobs[timeline.job_id] = job
-        return url
 
     def add_fleet(self, fleet: _Fleet) -> list[str]:
         """Serve every timeline of ``fleet``; return their monitor URLs in the fleet's order."""
@@ -134,8 +118,7 @@ class MonitorServer:
     def remove(self, url_or_job_id: str) -> None:
         """Stop serving one job (its monitor answers 404) and forget its requests."""
         job_id = _job_id_of(url_or_job_id)
-        with self._jobs_lock:
-            self._jobs.pop(job_id, None)
+        self._jobs.remove(job_id)
         self._log.forget(job_id)
 
     def has_job(self, job_id: str) -> bool:
@@ -144,13 +127,7 @@ class MonitorServer:
 
     def requests(self, url_or_job_id: str) -> list[RequestRecord]:
         """The requests one job's monitor received, oldest first."""
-        job_id = _job_id_of(url_or_job_id)
-        if job_id not in self._jobs:
-            raise UsageError(
-                f"no job {job_id!r} on this server ({len(self._jobs)} jobs): pass a monitor URL "
-                "returned by add() or its job id",
-                job_id=job_id,
-            )
+        job_id = self._jobs.served(_job_id_of(url_or_job_id))
         return self._log.for_job(job_id)
 
     def all_requests(self) -> list[RequestRecord]:

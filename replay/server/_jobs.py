@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 import json
+import secrets
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -12,9 +14,10 @@ from typing import Any, Literal
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from replay.errors import ServerError, UsageError
 from replay.timeline import Response, Timeline
 
-__all__ = ["Reply", "ServedJob", "error_reply", "fleet_origins", "json_reply"]
+__all__ = ["JobTable", "Reply", "ServedJob", "error_reply", "fleet_origins", "json_reply"]
 
 
 class Reply:
@@ -188,3 +191,65 @@ def fleet_origins(fleet: object) -> dict[str, datetime]:
     first = frame.drop_duplicates("job_id")  # rows are job-major: the first is the first poll
     origin = first["ts"] - pd.to_timedelta(first["t_s"].astype("float64"), unit="s")
     return dict(zip(first["job_id"].astype(str), origin.dt.to_pydatetime(), strict=True))
+
+
+class JobTable:
+    """The jobs served by id, added and removed from any thread (a server's, or a transport's)."""
+
+    def __init__(self, owner: str) -> None:
+        #: What serves them, as error messages name it ("server", "transport").
+        self.owner = owner
+        #: Salts the fake credentials, so URLs of one table never work on another.
+        self.nonce = secrets.token_hex(16)
+        self._jobs: dict[str, ServedJob] = {}
+        self._lock = threading.Lock()
+
+    def add(
+        self,
+        base_url: str,
+        timeline: Timeline,
+        dialect: str,
+        *,
+        origin: datetime | None = None,
+        mode: Literal["time", "step"] | None = None,
+        speed: float | None = None,
+    ) -> str:
+        """Serve ``timeline`` in ``dialect``; return its monitor URL under ``base_url``."""
+        from replay.server._urls import fake_credentials, monitor_path_and_query
+
+        credentials = fake_credentials(timeline.job_id, self.nonce)
+        url = base_url + monitor_path_and_query(dialect, timeline.job_id, credentials)
+        job = ServedJob(timeline, dialect, credentials.tempauth, origin, mode=mode, speed=speed)
+        with self._lock:
+            if timeline.job_id in self._jobs:
+                raise ServerError(
+                    f"job {timeline.job_id!r} is already served: give each timeline its own job_id",
+                    job_id=timeline.job_id,
+                )
+            self._jobs[timeline.job_id] = job
+        return url
+
+    def remove(self, job_id: str) -> None:
+        """Stop serving ``job_id`` (no error when it is not served)."""
+        with self._lock:
+            self._jobs.pop(job_id, None)
+
+    def get(self, job_id: str) -> ServedJob | None:
+        """The served job ``job_id``, or None."""
+        return self._jobs.get(job_id)
+
+    def __contains__(self, job_id: object) -> bool:
+        return job_id in self._jobs
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def served(self, job_id: str) -> str:
+        """``job_id``, checked to be served (a UsageError saying what to pass otherwise)."""
+        if job_id not in self._jobs:
+            raise UsageError(
+                f"no job {job_id!r} on this {self.owner} ({len(self._jobs)} jobs): pass a monitor "
+                "URL returned by add() or its job id",
+                job_id=job_id,
+            )
+        return job_id

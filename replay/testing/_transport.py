@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
-import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from replay.errors import ServerError, UsageError
-from replay.server._jobs import Reply, ServedJob
+from replay.server._jobs import JobTable, Reply
 from replay.server._log import RequestLog, RequestRecord
-from replay.server._urls import fake_credentials, job_id_from_path, monitor_path_and_query
+from replay.server._urls import job_id_from_path
 from replay.timeline import Timeline
 
 __all__ = ["MonitorTransport"]
@@ -77,9 +74,7 @@ class MonitorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.retention_s = _checked_positive("retention_s", retention_s, zero_ok=True)
         self.reject_authorization = reject_authorization
         self.base_url = base_url.rstrip("/")
-        self._nonce = secrets.token_hex(16)
-        self._jobs: dict[str, ServedJob] = {}
-        self._lock = threading.Lock()
+        self._jobs = JobTable("transport")
         self._log = RequestLog(None)
 
     def add(
@@ -93,36 +88,19 @@ class MonitorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         """Serve ``timeline``; return its monitor URL in ``dialect``'s shape."""
         from replay.server import DEFAULT_DIALECT, _checked_mode, _checked_positive
 
-        chosen = dialect or timeline.dialect or DEFAULT_DIALECT
-        credentials = fake_credentials(timeline.job_id, self._nonce)
-        url = self.base_url + monitor_path_and_query(chosen, timeline.job_id, credentials)
-        job = ServedJob(
+        return self._jobs.add(
+            self.base_url,
             timeline,
-            chosen,
-            credentials.tempauth,
+            dialect or timeline.dialect or DEFAULT_DIALECT,
             mode=None if mode is None else _checked_mode(mode),
             speed=None if speed is None else _checked_positive("speed", speed),
         )
-        with self._lock:
-            if timeline.job_id in self._jobs:
-                raise ServerError(
-                    f"job {timeline.job_id!r} is already served: give each timeline its own job_id",
-                    job_id=timeline.job_id,
-                )
-            self._jobs[timeline.job_id] = job
-        return url
 
     def requests(self, url_or_job_id: str) -> list[RequestRecord]:
         """The requests one job's monitor received, oldest first."""
         from replay.server import _job_id_of
 
-        job_id = _job_id_of(url_or_job_id)
-        if job_id not in self._jobs:
-            raise UsageError(
-                f"no job {job_id!r} on this transport ({len(self._jobs)} jobs): pass a monitor "
-                "URL returned by add() or its job id",
-                job_id=job_id,
-            )
+        job_id = self._jobs.served(_job_id_of(url_or_job_id))
         return self._log.for_job(job_id)
 
     def all_requests(self) -> list[RequestRecord]:
