@@ -7,7 +7,6 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,13 +31,6 @@ def _linear(rate: float, until_s: float, *, start: float = 0.0, every: float = 1
 # History: ten jobs that completed at 1 %/s in 100 s.
 HISTORY = {f"done{i}": _linear(1.0, -900.0 - 200 * i, start=-1000.0 - 200 * i) for i in range(10)}
 NOW = T0 + pd.Timedelta(seconds=60)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures() -> object:
-    """Close every figure a test opened."""
-    yield None
-    plt.close("all")
 
 
 @pytest.mark.parametrize(

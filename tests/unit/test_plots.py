@@ -11,7 +11,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -43,13 +42,6 @@ JOBS = {
     "b": [(0, "inProgress", 10.0, 202), (5, "failed", None, 200)],
     "c": [(0, "inProgress", 5.0, 202), (9, "inProgress", 3.0, 202)],
 }
-
-
-@pytest.fixture(autouse=True)
-def _close_figures() -> object:
-    """Close every figure a test opened."""
-    yield None
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

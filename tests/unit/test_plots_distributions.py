@@ -6,7 +6,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,13 +14,6 @@ from replay.errors import UsageError
 from replay.plots import duration_distribution, throughput
 from replay.simulate import Fleet, simulate
 from replay.summary import summarize
-
-
-@pytest.fixture(autouse=True)
-def _close_figures() -> object:
-    """Close every figure a test opened."""
-    yield None
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

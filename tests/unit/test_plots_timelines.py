@@ -8,7 +8,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,13 +31,6 @@ JOB = {
     ],
     "k": [(100, "inProgress", 5.0, 503), (400, "failed", None, 200)],
 }
-
-
-@pytest.fixture(autouse=True)
-def _close_figures() -> object:
-    """Close every figure a test opened."""
-    yield None
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")
