@@ -71,7 +71,7 @@ def run_demo(
         urls = server.add_fleet(fleet)
         summary = asyncio.run(_record(urls, fleet.jobs, recording, deadline=_TARGET_WALL_S * 2))
     echo(f"recorded {summary.polls} polls over HTTP into {recording} ({summary.line()})")
-    return _analyse(root, recording, fleet.jobs, speed, started, echo)
+    return _analyse(root, recording, speed, started, echo)
 
 
 def _speed_for(responses: pd.DataFrame) -> float:
@@ -103,28 +103,28 @@ async def _record(
 def _analyse(
     root: Path,
     recording: Path,
-    fleet_jobs: pd.DataFrame,
     speed: float,
     started: float,
     echo: Callable[[str], None],
 ) -> DemoResult:
     import replay
+    from replay.report import load_recording, render
 
     policy = _scaled(load_policy(), speed)
-    obs = replay.read(recording)
-    jobs = replay.read_jobs(recording)
-    violations = replay.validate(obs, policy)
-    summary = replay.summarize(obs, policy, jobs=jobs, violations=violations)
+    rec = load_recording(recording, policy=policy)  # read and analysed once, for all outputs
+    summary, violations = rec.summary, rec.violations
     violations.to_csv(root / "violations.csv", index=False)
     summary.to_csv(root / "summary.csv", index=False)
-    matching = _matching_outcomes(summary, jobs)
-    report = _report(recording, root / "report.html", policy)
+    assert rec.jobs is not None  # a recording folder always has its jobs table
+    matching = _matching_outcomes(summary, rec.jobs)
+    report = root / "report.html"
+    report.write_text(render(rec), encoding="utf-8")
     result = DemoResult(
         out=root,
         recording=recording,
         report=report,
         jobs=len(summary),
-        observations=len(obs),
+        observations=len(rec.obs),
         outcomes=replay.outcome_counts(summary),
         violations={k: v for k, v in replay.violation_counts(violations).items() if v},
         matching_outcomes=matching,
@@ -154,13 +154,6 @@ def _matching_outcomes(summary: pd.DataFrame, jobs: pd.DataFrame) -> int:
     )
     got = summary.set_index("job_id")["outcome"]
     return int((got == expected.reindex(got.index)).sum())
-
-
-def _report(recording: Path, target: Path, policy: Policy) -> Path:
-    """The report of the recording, under the demo's time-scaled policy."""
-    from replay.report import write_report
-
-    return write_report(recording, target, policy=policy)
 
 
 def _print(result: DemoResult, policy: Policy, echo: Callable[[str], None]) -> None:

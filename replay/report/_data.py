@@ -114,11 +114,9 @@ def _analysed(
     path: str | None,
     versions: tuple[str, ...],
 ) -> Recording:
-    from replay.summary import summarize
-    from replay.validate import validate
+    from replay.summary import analyse
 
-    violations = validate(obs, policy)
-    summary = summarize(obs, policy, jobs=jobs, violations=violations)
+    violations, summary = analyse(obs, policy, jobs=jobs)
     return Recording(name, obs, summary, violations, jobs, policy, path, versions)
 
 
