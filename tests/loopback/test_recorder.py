@@ -412,7 +412,9 @@ def test_rerun_continues_seq_and_skips_ended_jobs(
         async with Recorder(tmp_path, **FAST) as rec:
             await rec.track(done)
             await rec.track(later)
-            while len(server.requests(done)) < 2:  # until "done" has ended, however slow
+            # Until the recorder has read "done"'s completion (the server logging its second
+            # request is too early: the response may still be on its way), however slow.
+            while rec.progress().completed < 1:
                 await asyncio.sleep(0.005)
 
     asyncio.run(first_run())
@@ -504,12 +506,20 @@ def test_small_files_are_merged_while_recording(
 ) -> None:
     server = serve(mode="step")
     url = server.add(make_timeline("live", [(0, 202, IN_PROGRESS)]))
-    options = {**FAST, "max_interval": 0.01, "flush_interval": 0.05, "compact_every": 0.3}
+    # The job ends at its deadline, so no poll is still in flight (its request logged by the
+    # server, its response never read) when the recorder closes.
+    options = {
+        **FAST,
+        "max_interval": 0.01,
+        "flush_interval": 0.05,
+        "compact_every": 0.3,
+        "deadline": 1.0,
+    }
 
     async def main() -> int:
         async with Recorder(tmp_path, **options) as rec:
             await rec.track(url)
-            await asyncio.sleep(1.0)
+            await rec.wait()
             return len(list((tmp_path / "observations").rglob("*.parquet")))
 
     files_while_running = asyncio.run(main())
