@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import secrets
@@ -221,17 +222,24 @@ def fsync_dir(folder: Path) -> None:
 
 @dataclass(frozen=True, eq=False)
 class Footer:
-    """What the footer of one data file says, with fragments whose footer is already read.
+    """What the footer of one data file says, with a fragment whose footer is already read.
 
     ``fragment`` reads the dictionary columns as dictionaries (fast scans); ``plain`` reads them
-    as strings, which pyarrow needs to prune row groups by their statistics.
+    as strings, which pyarrow needs to prune row groups by their statistics. ``plain`` is read on
+    first use: a footer's parsed metadata takes tens of kilobytes, and most reads never prune.
     """
 
     path: Path
     num_rows: int
     replaces: tuple[str, ...]
     fragment: ds.ParquetFileFragment
-    plain: ds.ParquetFileFragment
+
+    @functools.cached_property
+    def plain(self) -> ds.ParquetFileFragment:
+        """A fragment of the file that reads every column as plain values (for pruning)."""
+        plain = _PLAIN.make_fragment(str(self.path), filesystem=FILESYSTEM)
+        plain.ensure_complete_metadata()
+        return plain
 
     def row_groups(self, expr: ds.Expression, schema: pa.Schema) -> list[int]:
         """Ids of the row groups whose statistics allow rows matching ``expr``."""
@@ -246,23 +254,33 @@ class Footer:
         return FORMAT.make_fragment(str(self.path), filesystem=FILESYSTEM, row_groups=row_groups)
 
 
-# (path, size, mtime_ns, kind) -> Footer. Data files never change once renamed into place, so
-# a footer read once stays true while the file's size and mtime are unchanged.
-_FOOTERS: dict[tuple[str, int, int, str], Footer] = {}
+_FooterKey = tuple[str, int, int, str]
+# folder -> (file name, size, mtime_ns, kind) -> Footer. Data files never change once renamed
+# into place, so a footer read once stays true while the file's size and mtime are unchanged.
+# Each listing of a folder replaces that folder's entries, so files deleted since (by a
+# compaction in this process or another) are forgotten: a recorder that merges its small files
+# every few minutes would otherwise hold the footer of every file it ever wrote.
+_FOOTERS: dict[Path, dict[_FooterKey, Footer]] = {}
 _FOOTER_CACHE_LIMIT = 200_000
 
 
 def check_footers(paths: Iterable[Path], kind: Kind, on_bad_file: BadFile) -> list[Footer]:
     """Footers of ``paths``; a bad file raises, or with ``on_bad_file="skip"`` warns and is left out.
 
-    A file that vanished (deleted by a concurrent compaction) raises FileNotFoundError.
+    ``paths`` is a whole listing of its folders (``data_files``): footers cached for files of
+    those folders that are not listed any more are forgotten. A file that vanished (deleted by a
+    concurrent compaction) raises FileNotFoundError.
     """
     footers = []
+    listed: dict[Path, dict[_FooterKey, Footer]] = {}
     for path in paths:
         try:
-            footers.append(_footer(path, kind))
+            footers.append(_footer(path, kind, listed.setdefault(path.parent, {})))
         except DatasetError as err:
             skip_or_raise(err, on_bad_file)
+    if sum(map(len, _FOOTERS.values())) >= _FOOTER_CACHE_LIMIT:
+        _FOOTERS.clear()
+    _FOOTERS.update(listed)
     return footers
 
 
@@ -279,24 +297,21 @@ def live_footers(footers: Sequence[Footer]) -> list[Footer]:
     return [f for f in footers if (f.path.parent, f.path.name) not in replaced]
 
 
-def _footer(path: Path, kind: Kind) -> Footer:
+def _footer(path: Path, kind: Kind, keep: dict[_FooterKey, Footer]) -> Footer:
+    """The footer of ``path``, from the cache when the file is unchanged; kept in ``keep``."""
     stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns, kind)
-    cached = _FOOTERS.get(key)
-    if cached is None:
-        cached = _read_footer(path, kind)
-        if len(_FOOTERS) >= _FOOTER_CACHE_LIMIT:
-            _FOOTERS.clear()
-        _FOOTERS[key] = cached
-    return cached
+    key = (path.name, stat.st_size, stat.st_mtime_ns, kind)
+    footer = _FOOTERS.get(path.parent, {}).get(key)
+    if footer is None:
+        footer = _read_footer(path, kind)
+    keep[key] = footer
+    return footer
 
 
 def _read_footer(path: Path, kind: Kind) -> Footer:
     fragment = FORMAT.make_fragment(str(path), filesystem=FILESYSTEM)
-    plain = _PLAIN.make_fragment(str(path), filesystem=FILESYSTEM)
     try:
         fragment.ensure_complete_metadata()
-        plain.ensure_complete_metadata()
     except FileNotFoundError:
         raise
     except (pa.ArrowException, OSError) as err:
@@ -309,7 +324,7 @@ def _read_footer(path: Path, kind: Kind) -> Footer:
     _check_version(path, meta.get(METADATA_KEY), fragment.physical_schema)
     _check_columns(path, fragment.physical_schema, OBSERVATIONS if kind == "observations" else JOBS)
     replaces = tuple(json.loads(meta[REPLACES_KEY])) if REPLACES_KEY in meta else ()
-    return Footer(path, fragment.metadata.num_rows, replaces, fragment, plain)
+    return Footer(path, fragment.metadata.num_rows, replaces, fragment)
 
 
 def _check_version(path: Path, raw: bytes | None, schema: pa.Schema) -> None:

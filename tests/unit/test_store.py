@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from replay import store
+from replay import _files, store
 from replay.errors import DatasetError
 from replay.schema import OBSERVATION_COLUMNS, observations_table
 
@@ -399,6 +399,38 @@ def test_compact_keeps_every_row_and_reduces_the_file_count(tmp_path: Path) -> N
     assert result.files_after == len(store.dataset_files(tmp_path)) == 2  # one per date
     assert result.observation_rows == len(before) == 60
     assert store.compact(tmp_path).files_after == 2  # nothing left to merge
+
+
+def cached_footer_paths(root: Path) -> set[Path]:
+    """Files under ``root`` whose footers this process holds in memory."""
+    return {
+        footer.path
+        for folder, footers in _files._FOOTERS.items()
+        if folder.is_relative_to(root)
+        for footer in footers.values()
+    }
+
+
+def test_footers_of_files_a_compaction_deleted_are_not_held(tmp_path: Path) -> None:
+    # A recorder merges its small files every few minutes for days: holding the footer of every
+    # file it ever wrote (tens of kB each) made its memory grow with every merge.
+    many_small_files(tmp_path)
+    assert cached_footer_paths(tmp_path) == set(store.dataset_files(tmp_path))
+    store.compact(tmp_path)
+    store.read(tmp_path)
+    assert cached_footer_paths(tmp_path) == set(store.dataset_files(tmp_path))
+    assert len(cached_footer_paths(tmp_path)) == 2
+
+
+def test_footers_of_files_deleted_by_another_process_are_forgotten_at_the_next_read(
+    tmp_path: Path,
+) -> None:
+    many_small_files(tmp_path, n=4)
+    gone = store.dataset_files(tmp_path)[0]
+    gone.unlink()
+    store.read(tmp_path)
+    assert gone not in cached_footer_paths(tmp_path)
+    assert cached_footer_paths(tmp_path) == set(store.dataset_files(tmp_path))
 
 
 def test_compact_respects_target_rows(tmp_path: Path) -> None:
