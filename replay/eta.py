@@ -44,6 +44,7 @@ def eta(
     policy: Policy | str | None = None,
     now: pd.Timestamp | str | None = None,
     summary: pd.DataFrame | None = None,
+    jobs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return one row per running job (outcome ``abandoned``: no ending seen) as of ``now``.
 
@@ -54,7 +55,13 @@ def eta(
     else the fleet's), ``eta_low``/``eta_high`` (the fleet's fast and slow tenths, widened to
     include the own estimate), ``basis`` (``own``, ``fleet`` or ``none``), ``stuck`` (idle past
     the policy's ``stall_after_s``, or no progress over its last ``RATE_POINTS`` polls after
-    running ``OVERDUE_FACTOR`` times the fleet's p90 duration) and ``reason``. ``now`` defaults to the last observation; later rows are ignored.
+    running ``OVERDUE_FACTOR`` times the fleet's p90 duration) and ``reason``. ``now`` defaults
+    to the last observation; later rows are ignored.
+
+    Pass the recording's ``jobs`` table (``replay.read_jobs``) so that jobs the recorder gave up
+    on (``timed_out``, ``protocol_error``) are not counted as running, or a ``summary`` made with
+    it (``summarize(obs, jobs=jobs)``) when you already have one. As of an earlier ``now``,
+    only jobs the recorder had stopped following by then (``last_seen``) take its outcome.
     """
     p = prepare(obs, policy)
     now_us = int(p.ts.max()) if p.n else 0
@@ -62,12 +69,19 @@ def eta(
         now_us = _as_us(now)
         if p.n and (p.ts > now_us).any():
             p, summary = prepare(p.frame[p.ts <= now_us], p.policy), None
+            jobs = None if jobs is None else _given_up_by(jobs, now_us)
     if summary is None:
         from replay.summary import summary_of
 
-        summary = summary_of(p)
+        summary = summary_of(p, jobs=jobs)
     by_job = summary.set_index(summary["job_id"].astype(str))["outcome"].astype(str)
     return _estimates(p, by_job.reindex(p.job_ids.astype(str)).to_numpy(dtype=object), now_us)
+
+
+def _given_up_by(jobs: pd.DataFrame, now_us: int) -> pd.DataFrame:
+    """The rows of ``jobs`` whose recorder stopped following the job at or before ``now_us``."""
+    seen = pd.to_datetime(jobs["last_seen"], utc=True)
+    return jobs[(seen <= pd.Timestamp(now_us, unit="us", tz="UTC")).to_numpy()]
 
 
 def fleet_rates(p: Prepared, completed: np.ndarray) -> pd.DataFrame:

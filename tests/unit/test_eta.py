@@ -70,6 +70,27 @@ def test_rows_after_now_are_ignored() -> None:
 
 
 @pytest.mark.parametrize(
+    ("now_s", "running"),
+    [
+        pytest.param(None, ["run"], id="given up before the last observation: not running"),
+        pytest.param(30, ["gave_up", "run"], id="as of a time it was still followed: running"),
+    ],
+)
+def test_jobs_the_recorder_gave_up_on_are_not_running(now_s: float | None, running: list) -> None:
+    obs = obs_frame({**HISTORY, "gave_up": _linear(0.1, 50.0), "run": _linear(0.5, 60.0)})
+    jobs = pd.DataFrame(
+        {
+            "job_id": ["gave_up", "run"],
+            "last_seen": pd.to_datetime([T0 + pd.Timedelta(seconds=50), pd.NaT], utc=True),
+            "outcome": ["timed_out", None],
+        }
+    )
+    now = None if now_s is None else T0 + pd.Timedelta(seconds=now_s)
+    assert "gave_up" in set(eta(obs, now=now)["job_id"])  # without the jobs table: running
+    assert list(eta(obs, now=now, jobs=jobs)["job_id"]) == running
+
+
+@pytest.mark.parametrize(
     ("idle_s", "stuck", "reason"),
     [(600, False, ""), (1900, True, "no change for 1900 s"), (4000, True, "no change for 4000 s")],
 )
