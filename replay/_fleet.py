@@ -112,12 +112,15 @@ class Fleet:
         records: list[dict[str, Any]] = (
             rows.astype(object).where(rows.notna(), None).to_dict("records")  # type: ignore[assignment]
         )
+        first = rows.iloc[0]
+        origin = first["ts"] - pd.to_timedelta(float(first["t_s"]), unit="s")
         return Timeline(
             job_id,
             tuple(_response(rec, dialect, job_id) for rec in records),
             scenario=labels["scenario"],
             dialect=dialect,
             labels=labels,
+            origin=origin.round("us").to_pydatetime(),
         )
 
     def timelines(self) -> Iterator[Timeline]:

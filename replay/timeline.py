@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 __all__ = ["Response", "Timeline"]
 
@@ -33,13 +34,18 @@ class Response:
 
 @dataclass(frozen=True)
 class Timeline:
-    """The responses of one job in time order, with what generated them."""
+    """The responses of one job in time order, with what generated them.
+
+    ``origin`` is the UTC time ``at_s = 0`` stood for, when known (a simulated job's start): a
+    server re-bases Retry-After HTTP dates by it so that they lie ahead of each request.
+    """
 
     job_id: str
     responses: tuple[Response, ...]
     scenario: str | None = None
     dialect: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    origin: datetime | None = None
 
     def __post_init__(self) -> None:
         if not self.responses:

@@ -123,15 +123,12 @@ def _scenarios(values: Iterable[str] | None) -> list[str] | None:
 
 
 async def _serve(server: MonitorServer, fleet: _Fleet, urls_out: str | None) -> int:
-    from replay.server._jobs import fleet_origins
-
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopped.set)
     async with server:
-        origins = fleet_origins(fleet)  # so Retry-After HTTP dates are re-based onto now
-        urls = {t.job_id: server.add(t, origin=origins.get(t.job_id)) for t in fleet.timelines()}
+        urls = dict(zip(fleet.jobs["job_id"].astype(str), server.add_fleet(fleet), strict=True))
         if urls_out:
             _write_urls_file(Path(urls_out), urls, fleet)
         sys.stdout.write("".join(f"{url}\n" for url in urls.values()))

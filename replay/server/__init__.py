@@ -16,7 +16,7 @@ from aiohttp import web
 
 from replay.errors import ServerError, UsageError
 from replay.server._copy import start_copy
-from replay.server._jobs import JobTable, error_reply, fleet_origins, json_reply
+from replay.server._jobs import JobTable, error_reply, json_reply
 from replay.server._log import RequestLog, RequestRecord
 from replay.server._urls import (
     MONITOR_PATHS,
@@ -97,23 +97,23 @@ class MonitorServer:
     ) -> str:
         """Serve ``timeline`` and return its monitor URL (in the dialect's URL shape).
 
-        ``origin``: the UTC time the timeline's ``at_s = 0`` stood for; given, Retry-After HTTP
-        dates are served as far ahead of each request as they were of their response.
+        ``origin``: the UTC time the timeline's ``at_s = 0`` stood for (default: the timeline's
+        own ``origin``, which simulated timelines carry); known, Retry-After HTTP dates are
+        served as far ahead of each request as they were of their response.
         ``mode`` and ``speed``: this job's own, instead of the server's.
         """
         return self._jobs.add(
             self.base_url,
             timeline,
             dialect or timeline.dialect or DEFAULT_DIALECT,
-            origin=origin,
+            origin=timeline.origin if origin is None else origin,
             mode=None if mode is None else _checked_mode(mode),
             speed=None if speed is None else _checked_positive("speed", speed),
         )
 
     def add_fleet(self, fleet: _Fleet) -> list[str]:
         """Serve every timeline of ``fleet``; return their monitor URLs in the fleet's order."""
-        origins = fleet_origins(fleet)
-        return [self.add(t, origin=origins.get(t.job_id)) for t in fleet.timelines()]
+        return [self.add(t) for t in fleet.timelines()]
 
     def remove(self, url_or_job_id: str) -> None:
         """Stop serving one job (its monitor answers 404) and forget its requests."""

@@ -7,13 +7,11 @@ import dataclasses
 import importlib
 import json
 import uuid
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from replay.server._jobs import error_reply, fleet_origins
-from replay.timeline import Timeline
+from replay.server._jobs import error_reply
 
 if TYPE_CHECKING:
     from replay.server import MonitorServer
@@ -48,23 +46,14 @@ async def start_copy(
     job = uuid.uuid4()
     try:
         # The simulator is CPU work: off the loop, so other monitors keep answering.
-        timeline, origin = await asyncio.to_thread(
-            _simulated, simulator, scenario, dialect, job.int % 2**32
+        timeline = await asyncio.to_thread(
+            simulator.simulate_job, scenario, dialect=dialect, seed=job.int % 2**32
         )
         timeline = dataclasses.replace(timeline, job_id=str(job).upper())
-        url = server.add(timeline, dialect=dialect, origin=origin)
+        url = server.add(timeline, dialect=dialect)
     except ValueError as err:  # an unknown dialect (UsageError is a ValueError)
         return None, error_reply(400, "invalidRequest", str(err))
     return timeline.job_id, web.Response(status=202, headers={"Location": url})
-
-
-def _simulated(
-    simulator: Any, scenario: str, dialect: str | None, seed: int
-) -> tuple[Timeline, datetime | None]:
-    """One simulated job's timeline and its origin (so Retry-After dates are served ahead)."""
-    fleet = simulator.simulate(1, seed=seed, scenarios=[scenario], dialects=[dialect or "graph"])
-    job_id = str(fleet.jobs["job_id"].iloc[0])
-    return fleet.timeline(job_id), fleet_origins(fleet).get(job_id)
 
 
 async def _copy_options(request: web.BaseRequest) -> dict[str, str] | None:

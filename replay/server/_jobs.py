@@ -17,7 +17,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from replay.errors import ServerError, UsageError
 from replay.timeline import Response, Timeline
 
-__all__ = ["JobTable", "Reply", "ServedJob", "error_reply", "fleet_origins", "json_reply"]
+__all__ = ["JobTable", "Reply", "ServedJob", "error_reply", "json_reply"]
 
 
 class Reply:
@@ -176,21 +176,6 @@ def json_reply(status: int, document: Any, **headers: str) -> web.Response:
 def error_reply(status: int, code: str, message: str) -> web.Response:
     """A Graph-style error response: ``{"error": {"code", "message"}}``."""
     return json_reply(status, {"error": {"code": code, "message": message}})
-
-
-def fleet_origins(fleet: object) -> dict[str, datetime]:
-    """Each job's origin (the time of ``at_s = 0``) from a simulated fleet's ``responses``.
-
-    Empty when the fleet has no ``responses`` frame with ``job_id``, ``ts`` and ``t_s``.
-    """
-    frame = getattr(fleet, "responses", None)
-    if frame is None or not {"job_id", "ts", "t_s"} <= set(frame.columns):
-        return {}
-    import pandas as pd
-
-    first = frame.drop_duplicates("job_id")  # rows are job-major: the first is the first poll
-    origin = first["ts"] - pd.to_timedelta(first["t_s"].astype("float64"), unit="s")
-    return dict(zip(first["job_id"].astype(str), origin.dt.to_pydatetime(), strict=True))
 
 
 class JobTable:

@@ -251,15 +251,17 @@ def _retry_after_dates(http: httpx.Client, url: str, polls: int) -> list[tuple[d
     return found
 
 
-@pytest.mark.parametrize(("started_by",), [("fleet",), ("copy call",)])
+@pytest.mark.parametrize(("started_by",), [("fleet",), ("simulate_job",), ("copy call",)])
 def test_retry_after_dates_of_simulated_jobs_lie_ahead_of_each_request(
     serve: Serve, http: httpx.Client, started_by: str
 ) -> None:
-    from replay.simulate import simulate
+    from replay.simulate import simulate, simulate_job
 
     server = serve(mode="step")
     if started_by == "fleet":
         urls = server.add_fleet(simulate(12, seed=5, scenarios=["throttled"]))
+    elif started_by == "simulate_job":
+        urls = [server.add(simulate_job("throttled", seed=seed)) for seed in range(12)]
     else:
         copy = server.base_url + "/me/drive/items/i1/copy"
         urls = [

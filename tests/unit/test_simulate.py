@@ -311,6 +311,15 @@ def test_simulate_job_returns_a_labelled_timeline() -> None:
     assert simulate_job("throttled", dialect="consumer", seed=4) == timeline
 
 
+def test_a_timeline_knows_the_time_its_start_stood_for(fleet: Fleet) -> None:
+    first = fleet.responses.drop_duplicates("job_id").set_index("job_id")
+    for job_id in fleet.jobs["job_id"].astype(str).head(20):
+        timeline = fleet.timeline(job_id)
+        assert timeline.origin is not None and timeline.origin.tzinfo is not None
+        served_at = timeline.origin + pd.Timedelta(seconds=timeline.responses[0].at_s)
+        assert abs(served_at - first.loc[job_id, "ts"]) < pd.Timedelta(milliseconds=1)
+
+
 @pytest.mark.parametrize(("scenario", "dialect"), [("nope", "graph"), ("happy_path", "soap")])
 def test_simulate_job_rejects_unknown_names(scenario: str, dialect: str) -> None:
     with pytest.raises(UsageError):
