@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from replay._engine import ENGINE_COLUMNS
-from replay._files import ReplayWarning
 from replay.errors import (
     DatasetError,
     DatasetNotFoundError,
@@ -14,48 +12,77 @@ from replay.errors import (
     PolicyError,
     RecorderError,
     ReplayError,
+    ReplayWarning,
     SchemaVersionError,
     ServerError,
     UsageError,
 )
-from replay.status import OUTCOMES, TERMINAL, Policy, Status, default_policy, load_policy
-from replay.store import compact, read, read_jobs, write_jobs, write_observations
-from replay.summary import analyse, outcome_counts, summarize
-from replay.transitions import transitions
-from replay.validate import Code, validate, violation_counts
 
 if TYPE_CHECKING:
+    from replay._engine import ENGINE_COLUMNS
     from replay.importer import import_files
     from replay.recorder import Recorder, RecordSummary, UrlSpec, record
     from replay.server import MonitorServer
     from replay.simulate import SCENARIOS, Fleet, simulate_job
+    from replay.status import (
+        OUTCOMES,
+        TERMINAL,
+        Policy,
+        Status,
+        default_policy,
+        load_policy,
+    )
+    from replay.store import compact, read, read_jobs, write_jobs, write_observations
+    from replay.summary import analyse, outcome_counts, summarize
+    from replay.transitions import transitions
+    from replay.validate import Code, validate, violation_counts
 
 __version__ = "0.1.0"
 
-#: Names whose modules pull in an HTTP stack or the simulator: imported on first use, so
-#: ``import replay`` stays as cheap as the engine. (``simulate`` and ``scan`` are not here: they
-#: are also module names, ``replay.simulate.simulate`` and ``replay.scan.scan``.)
+#: Where each exported name lives. Everything but the errors is imported on first use, so
+#: ``import replay`` costs milliseconds: the pytest plugin, the CLI's ``--help`` and code that
+#: only catches ``replay.ReplayError`` never load pandas, pyarrow or an HTTP stack.
+#: (``simulate`` and ``scan`` are not here: they are module names too,
+#: ``replay.simulate.simulate`` and ``replay.scan.scan``.)
 _LAZY = {
-    "Recorder": "replay.recorder",
-    "RecordSummary": "replay.recorder",
-    "UrlSpec": "replay.recorder",
-    "record": "replay.recorder",
-    "import_files": "replay.importer",
-    "MonitorServer": "replay.server",
-    "SCENARIOS": "replay.simulate",
-    "Fleet": "replay.simulate",
-    "simulate_job": "replay.simulate",
+    **dict.fromkeys(("ENGINE_COLUMNS",), "replay._engine"),
+    **dict.fromkeys(("import_files",), "replay.importer"),
+    **dict.fromkeys(("Recorder", "RecordSummary", "UrlSpec", "record"), "replay.recorder"),
+    **dict.fromkeys(("MonitorServer",), "replay.server"),
+    **dict.fromkeys(("SCENARIOS", "Fleet", "simulate_job"), "replay.simulate"),
+    **dict.fromkeys(
+        ("OUTCOMES", "TERMINAL", "Policy", "Status", "default_policy", "load_policy"),
+        "replay.status",
+    ),
+    **dict.fromkeys(
+        ("compact", "read", "read_jobs", "write_jobs", "write_observations"), "replay.store"
+    ),
+    **dict.fromkeys(("analyse", "outcome_counts", "summarize"), "replay.summary"),
+    **dict.fromkeys(("transitions",), "replay.transitions"),
+    **dict.fromkeys(("Code", "validate", "violation_counts"), "replay.validate"),
 }
 
 
 def __getattr__(name: str) -> Any:
-    """Import the lazily exported ``name`` from its module on first use."""
+    """The exported ``name``, or the submodule ``replay.<name>``, imported on first use."""
     module = _LAZY.get(name)
-    if module is None:
+    if module is not None:
+        value = getattr(importlib.import_module(module), name)
+    elif not name.startswith("__"):
+        try:
+            value = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise  # the submodule exists but needs something missing
+            raise AttributeError(f"module 'replay' has no attribute {name!r}") from None
+    else:
         raise AttributeError(f"module 'replay' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

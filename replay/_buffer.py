@@ -18,8 +18,13 @@ from typing import Any
 import pyarrow as pa
 
 from replay import store
-from replay._files import ReplayWarning
-from replay.errors import DatasetError, DatasetNotFoundError, RecorderError, UsageError
+from replay.errors import (
+    DatasetError,
+    DatasetNotFoundError,
+    RecorderError,
+    ReplayWarning,
+    UsageError,
+)
 from replay.schema import JOBS, OBSERVATIONS, jobs_table, observations_table
 
 #: Rows of one merged file: a merge holds about this many rows in memory, whatever the rate.

@@ -19,7 +19,13 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from replay.errors import DatasetError, DatasetNotFoundError, SchemaVersionError, UsageError
+from replay.errors import (
+    DatasetError,
+    DatasetNotFoundError,
+    ReplayWarning,
+    SchemaVersionError,
+    UsageError,
+)
 from replay.schema import JOBS, METADATA_KEY, OBSERVATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -71,10 +77,6 @@ _FS = FILESYSTEM  # the old name, still used by replay.distributed
 
 Kind = Literal["observations", "jobs"]
 BadFile = Literal["raise", "skip"]
-
-
-class ReplayWarning(UserWarning):
-    """Something replay skipped or repaired instead of failing (a bad file in skip mode)."""
 
 
 def recording_root(root: str | Path) -> Path:

@@ -11,6 +11,7 @@ __all__ = [
     "PolicyError",
     "RecorderError",
     "ReplayError",
+    "ReplayWarning",
     "SchemaVersionError",
     "ServerError",
     "UsageError",
@@ -64,3 +65,7 @@ class RecorderError(ReplayError, RuntimeError):
 
 class ServerError(ReplayError, RuntimeError):
     """The fake monitor server cannot start or serve what was asked."""
+
+
+class ReplayWarning(UserWarning):
+    """Something replay skipped or repaired instead of failing (a bad file in skip mode)."""

@@ -20,12 +20,47 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         _ = replay.nope  # type: ignore[attr-defined]
 
 
-def test_import_replay_does_not_load_the_http_stack() -> None:
-    code = "import sys, replay; print(sorted(m for m in ('httpx', 'aiohttp') if m in sys.modules))"
+HEAVY = ("httpx", "aiohttp", "pandas", "pyarrow", "numpy", "matplotlib")
+
+
+def _loaded_after(statement: str) -> list[str]:
+    """The HEAVY modules a fresh interpreter has loaded after running ``statement``."""
+    code = f"import sys; {statement}; print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert out.strip() == "[]"
+    return eval(out)  # a printed list of str
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import replay",
+        "import replay.pytest_plugin",  # loaded by every pytest run once replay is installed
+        "import replay; replay.ReplayError, replay.UsageError, replay.__version__",
+    ],
+)
+def test_importing_replay_loads_no_heavy_library(statement: str) -> None:
+    assert _loaded_after(statement) == []
+
+
+def test_the_first_use_of_a_name_imports_its_module() -> None:
+    assert _loaded_after("import replay; replay.read") == ["numpy", "pandas", "pyarrow"]
+
+
+def test_submodules_are_attributes_without_an_import() -> None:
+    code = "import replay; print(replay.store.read is replay.read, replay.eta.__name__)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["True", "replay.eta"]
+
+
+def test_errors_are_catchable_from_the_top_level_without_loading_the_engine() -> None:
+    from replay.errors import DatasetError
+
+    assert replay.DatasetError is DatasetError
+    assert issubclass(replay.ReplayWarning, UserWarning)
 
 
 def test_submodules_stay_importable_beside_their_functions() -> None:
