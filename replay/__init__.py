@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from replay.errors import (
@@ -83,6 +85,24 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+#: Exported functions named like the module that defines them (``replay.validate.validate``).
+_NAMED_LIKE_THEIR_MODULE = frozenset({"transitions", "validate"})
+
+
+class _Package(types.ModuleType):
+    """``replay`` itself. Importing a submodule binds it on its package (``replay.validate``
+    becomes the module); for the names above the function is what ``replay.<name>`` exports,
+    so that binding is skipped and the name stays the function, imported on first use."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _NAMED_LIKE_THEIR_MODULE and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

@@ -56,6 +56,20 @@ def test_submodules_are_attributes_without_an_import() -> None:
     assert out.split() == ["True", "replay.eta"]
 
 
+@pytest.mark.parametrize("name", ["validate", "transitions"])
+def test_functions_named_like_their_module_stay_functions_after_the_module_loads(
+    name: str,
+) -> None:
+    code = (
+        f"import importlib, replay; importlib.import_module('replay.{name}'); "
+        f"print(callable(replay.{name}), replay.{name}.__module__)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["True", f"replay.{name}"]
+
+
 def test_errors_are_catchable_from_the_top_level_without_loading_the_engine() -> None:
     from replay.errors import DatasetError
 
