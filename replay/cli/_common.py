@@ -12,8 +12,8 @@ from replay.errors import UsageError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from replay._files import BadFile
     from replay.status import Policy
+    from replay.store._files import BadFile
 
 __all__ = [
     "add_dataset_arguments",

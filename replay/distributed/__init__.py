@@ -15,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from replay._engine import ENGINE_COLUMNS
-from replay._files import bad_file_mode
 from replay.distributed._cluster import CONNECT_TIMEOUT_S, client_for
 from replay.distributed._engine import summarize, transitions, validate, validate_and_summarize
 from replay.distributed._read import PARTITION_ROWS, read
 from replay.status import Policy
+from replay.store._files import bad_file_mode
 
 __all__ = [
     "CONNECT_TIMEOUT_S",

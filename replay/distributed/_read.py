@@ -14,9 +14,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from replay import _files
 from replay.errors import UsageError
 from replay.schema import OBSERVATION_COLUMNS, OBSERVATIONS, selected_columns
+from replay.store import _files
 
 if TYPE_CHECKING:
     import dask.dataframe as dd

@@ -17,13 +17,13 @@ from typing import Any
 import httpx
 
 from replay import payload
-from replay._buffer import JobRow, WriteBuffer, labels_json, micros, now_us
 from replay._urls import UrlSpec, check_url, url_spec, without_userinfo
 from replay.errors import RecorderError, UsageError
 from replay.recorder._http import Lanes
 from replay.recorder._progress import FAILED_OUTCOMES, RECORD_FAILURES, Progress, RecordSummary
 from replay.recorder._schedule import JobSchedule, SchedulePolicy, TokenBucket
 from replay.recorder._verdict import JobState, Verdict, stop_outcome
+from replay.store._buffer import JobRow, WriteBuffer, labels_json, micros, now_us
 
 __all__ = [
     "RECORD_FAILURES",

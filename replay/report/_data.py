@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from replay._files import bad_file_mode
 from replay.errors import UsageError
 from replay.status import Policy, load_policy
+from replay.store._files import bad_file_mode
 
 if TYPE_CHECKING:
-    from replay._files import BadFile
+    from replay.store._files import BadFile
 
 __all__ = ["SAMPLE_JOBS", "Recording", "load_recording", "top_violations"]
 
@@ -129,9 +129,8 @@ def _sample_ids(summary: pd.DataFrame, top: pd.DataFrame) -> list[str]:
 
 def schema_versions(path: str | Path, mode: BadFile) -> tuple[str, ...]:
     """The distinct ``replay.schema_version`` values in the footers of the observation files."""
-    from replay import _files
     from replay.schema import METADATA_KEY
-    from replay.store import dataset_files
+    from replay.store import _files, dataset_files
 
     base = _files.recording_root(path)
     files = [f for f in dataset_files(base) if (base / "jobs") not in f.parents]

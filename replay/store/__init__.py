@@ -14,10 +14,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from replay import _files
-from replay._compact import CompactResult, compact, latest_rows
-from replay._files import JOBS_DIR, OBSERVATIONS_DIR, BadFile, ReplayWarning
-from replay._frames import observations_frame, strings
 from replay.errors import DatasetError, UsageError
 from replay.schema import (
     JOBS,
@@ -26,9 +22,13 @@ from replay.schema import (
     observations_table,
     selected_columns,
 )
+from replay.store import _files
+from replay.store._compact import CompactResult, compact, latest_rows
+from replay.store._files import JOBS_DIR, OBSERVATIONS_DIR, BadFile, ReplayWarning
+from replay.store._frames import observations_frame, strings
 
 if TYPE_CHECKING:
-    from replay._files import Footer
+    from replay.store._files import Footer
 
 _Scan = Callable[[], pa.Table]
 

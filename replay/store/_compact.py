@@ -14,10 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from replay import _files
-from replay._files import JOBS_DIR, REPLACES_KEY, Footer, Kind
 from replay.errors import DatasetError
 from replay.schema import jobs_table, observations_table
+from replay.store import _files
+from replay.store._files import JOBS_DIR, REPLACES_KEY, Footer, Kind
 
 __all__ = ["MAX_SOURCES", "CompactResult", "compact", "latest_rows"]
 

@@ -14,9 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from replay import _files, store
+from replay import store
 from replay.errors import DatasetError
 from replay.schema import OBSERVATION_COLUMNS, observations_table
+from replay.store import _files
 
 UTC_US = "datetime64[us, UTC]"
 T0 = pd.Timestamp("2026-01-05T23:00:00Z")
