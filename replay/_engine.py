@@ -107,13 +107,24 @@ class Prepared:
 
     @cached_property
     def last_observed(self) -> np.ndarray:
-        """Per row: the index of the last status-observing row at or before it in its job, or -1."""
-        return self.last_before(self.observed, inclusive=True)
+        """Per row: the index of the last status-observing row at or before it in its job, or -1.
+
+        Computes ``prev_observed`` on the way: both come from one running maximum.
+        """
+        carried = self._carried(self.observed)
+        prev = np.full_like(carried, -1)
+        prev[1:] = carried[:-1]
+        prev[prev < self.job_first] = -1
+        self.__dict__["prev_observed"] = prev
+        carried[carried < self.job_first] = -1
+        return carried
 
     @cached_property
     def prev_observed(self) -> np.ndarray:
         """Per row: the index of the last status-observing row strictly before it in its job, or -1."""
-        return self.last_before(self.observed, inclusive=False)
+        _ = self.last_observed
+        prev: np.ndarray = self.__dict__["prev_observed"]
+        return prev
 
     @cached_property
     def changed(self) -> np.ndarray:
@@ -157,12 +168,18 @@ class Prepared:
         moved &= self.observed
         return self.last_before(moved, inclusive=True)
 
+    def _carried(self, mask: np.ndarray) -> np.ndarray:
+        """Per row: index of the last ``mask`` row at or before it in any job, or -1."""
+        carried = np.where(mask, self.rows, -1)
+        if self.n:
+            np.maximum.accumulate(carried, out=carried)
+        return carried
+
     def last_before(self, mask: np.ndarray, *, inclusive: bool) -> np.ndarray:
         """Per row: index of the last ``mask`` row at (or strictly before) it in its job, or -1."""
-        carried = np.where(mask, self.rows, -1)
+        carried = self._carried(mask)
         if not self.n:
             return carried
-        np.maximum.accumulate(carried, out=carried)
         if not inclusive:
             carried[1:] = carried[:-1]
             carried[0] = -1
