@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from replay.redact import (
@@ -105,6 +105,9 @@ def test_generated_monitor_url_credentials_never_survive_redact_url(
     assert find_secrets(url) and not find_secrets(redacted)
 
 
+BODY_WORDS = '{"status": "completed", "resourceLocation": ""} <a href="">monitor</a>'
+
+
 @given(monitor_urls(), st.sampled_from(["plain", "escaped-slashes", "escaped-amp", "html"]))
 @settings(max_examples=300, deadline=None)
 def test_monitor_urls_inside_json_and_html_bodies_are_redacted(
@@ -119,6 +122,8 @@ def test_monitor_urls_inside_json_and_html_bodies_are_redacted(
             body = body.replace("/", "\\/")
         elif encoding == "escaped-amp":
             body = body.replace("&", "\\u0026")
+    # A generated secret may spell a word of the body itself ("resourceLocation"): not a leak.
+    assume(not any(secret in BODY_WORDS for secret in secrets))
     redacted = redact_text(body)
     assert_gone(redacted, secrets)
     start = kept[0].replace("/", "\\/") if encoding == "escaped-slashes" else kept[0]
