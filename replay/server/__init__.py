@@ -106,7 +106,7 @@ class MonitorServer:
             self.base_url,
             timeline,
             dialect or timeline.dialect or DEFAULT_DIALECT,
-            origin=timeline.origin if origin is None else origin,
+            origin=origin,
             mode=None if mode is None else _checked_mode(mode),
             speed=None if speed is None else _checked_positive("speed", speed),
         )

@@ -126,6 +126,8 @@ class ServedJob:
         self.timeline = timeline
         self.dialect = dialect
         self.tempauth = tempauth
+        # Without an origin of its own, a simulated timeline's (a transport or server alike).
+        origin = timeline.origin if origin is None else origin
         self.replies = tuple(Reply(r, origin) for r in timeline.responses)
         self.times = [r.at_s for r in timeline.responses]
         self.started: float | None = None

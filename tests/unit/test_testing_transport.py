@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -110,6 +111,26 @@ def test_per_job_mode_overrides_the_transport() -> None:
     transport = MonitorTransport(mode="time", speed=1.0)
     url = transport.add(STEPS, mode="step")
     assert [code for code, _ in poll_all(transport, url, 4)] == [202, 202, 429, 200]
+
+
+def test_retry_after_dates_of_a_simulated_timeline_lie_ahead_of_each_request() -> None:
+    from email.utils import parsedate_to_datetime
+
+    from replay.simulate import simulate_job
+
+    transport = MonitorTransport()
+    urls = [transport.add(simulate_job("throttled", seed=seed)) for seed in range(12)]
+    dated = []
+    with httpx.Client(transport=transport) as client:
+        for url in urls:
+            for _ in range(40):
+                sent = datetime.now(UTC)
+                value = client.get(url).headers.get("Retry-After")
+                if value and not value.strip().isdigit():
+                    dated.append((parsedate_to_datetime(value) - sent).total_seconds())
+    assert dated, "no Retry-After HTTP date served: the throttled scenario should have some"
+    # The simulator's Retry-After is 1-120 s; an HTTP date has whole seconds.
+    assert [ahead for ahead in dated if not 0 <= ahead + 1 <= 122] == []
 
 
 @pytest.mark.parametrize(
