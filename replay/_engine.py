@@ -106,25 +106,21 @@ class Prepared:
         return self.first.astype(self.rows.dtype)[self.block]
 
     @cached_property
-    def last_observed(self) -> np.ndarray:
-        """Per row: the index of the last status-observing row at or before it in its job, or -1.
-
-        Computes ``prev_observed`` on the way: both come from one running maximum.
-        """
+    def _observed_before(self) -> tuple[np.ndarray, np.ndarray]:
+        """(``last_observed``, ``prev_observed``): both from one running maximum."""
         carried = self._carried(self.observed)
-        prev = np.full_like(carried, -1)
-        prev[1:] = carried[:-1]
-        prev[prev < self.job_first] = -1
-        self.__dict__["prev_observed"] = prev
-        carried[carried < self.job_first] = -1
-        return carried
+        prev = self._within_job(carried, inclusive=False)
+        return self._within_job(carried, inclusive=True), prev
 
-    @cached_property
+    @property
+    def last_observed(self) -> np.ndarray:
+        """Per row: the index of the last status-observing row at or before it in its job, or -1."""
+        return self._observed_before[0]
+
+    @property
     def prev_observed(self) -> np.ndarray:
         """Per row: the index of the last status-observing row strictly before it in its job, or -1."""
-        _ = self.last_observed
-        prev: np.ndarray = self.__dict__["prev_observed"]
-        return prev
+        return self._observed_before[1]
 
     @cached_property
     def changed(self) -> np.ndarray:
@@ -175,16 +171,19 @@ class Prepared:
             np.maximum.accumulate(carried, out=carried)
         return carried
 
-    def last_before(self, mask: np.ndarray, *, inclusive: bool) -> np.ndarray:
-        """Per row: index of the last ``mask`` row at (or strictly before) it in its job, or -1."""
-        carried = self._carried(mask)
-        if not self.n:
-            return carried
+    def _within_job(self, carried: np.ndarray, *, inclusive: bool) -> np.ndarray:
+        """``carried`` (from ``_carried``) shifted one row down unless ``inclusive``, with -1 where
+        the row it names lies in an earlier job. Inclusive works in place; exclusive copies."""
         if not inclusive:
-            carried[1:] = carried[:-1]
-            carried[0] = -1
+            shifted = np.full_like(carried, -1)
+            shifted[1:] = carried[:-1]
+            carried = shifted
         carried[carried < self.job_first] = -1
         return carried
+
+    def last_before(self, mask: np.ndarray, *, inclusive: bool) -> np.ndarray:
+        """Per row: index of the last ``mask`` row at (or strictly before) it in its job, or -1."""
+        return self._within_job(self._carried(mask), inclusive=inclusive)
 
     def per_job_last(self, mask: np.ndarray) -> np.ndarray:
         """Per job: index of its last ``mask`` row, or -1."""
