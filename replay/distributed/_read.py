@@ -70,7 +70,8 @@ def read(
 
     if partition_rows < 1:
         raise UsageError(f"partition_rows={partition_rows!r} must be a whole number >= 1")
-    footers = _live_footers(root, _files.bad_file_mode(on_bad_file))
+    mode = _files.bad_file_mode(on_bad_file)
+    footers = _files.observation_footers(_files.recording_root(root), mode)
     statuses = _status_values(footers)
     meta = _frame(_SCHEMA.empty_table(), statuses)
     pieces = _pieces(footers, statuses, partition_rows)
@@ -84,16 +85,6 @@ def read(
             )
         )
     return frame if columns is None else frame[selected_columns(columns)]
-
-
-def _live_footers(root: str | Path, mode: _files.BadFile) -> list[_files.Footer]:
-    """Footers of every observations file a reader must see (compacted sources left out)."""
-    base = _files.recording_root(root)
-    footers: list[_files.Footer] = []
-    for _, folder in _files.partition_dirs(base, lambda e: _files.skip_or_raise(e, mode)):
-        found = _files.check_footers(_files.data_files(folder), "observations", mode)
-        footers.extend(_files.live_footers(found))
-    return footers
 
 
 def _status_values(footers: Sequence[_files.Footer]) -> tuple[str, ...]:

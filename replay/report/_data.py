@@ -130,12 +130,10 @@ def _sample_ids(summary: pd.DataFrame, top: pd.DataFrame) -> list[str]:
 def schema_versions(path: str | Path, mode: BadFile) -> tuple[str, ...]:
     """The distinct ``replay.schema_version`` values in the footers of the observation files."""
     from replay.schema import METADATA_KEY
-    from replay.store import _files, dataset_files
+    from replay.store import _files
 
-    base = _files.recording_root(path)
-    files = [f for f in dataset_files(base) if (base / "jobs") not in f.parents]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the read already warned about skipped files
-        footers = _files.live_footers(_files.check_footers(files, "observations", mode))
+        footers = _files.observation_footers(_files.recording_root(path), mode)
     found = {(f.fragment.metadata.metadata or {}).get(METADATA_KEY, b"?") for f in footers}
     return tuple(sorted(v.decode(errors="replace") for v in found))

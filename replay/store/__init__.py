@@ -24,7 +24,7 @@ from replay.schema import (
 )
 from replay.store import _files
 from replay.store._compact import CompactResult, compact, latest_rows
-from replay.store._files import JOBS_DIR, OBSERVATIONS_DIR, BadFile, ReplayWarning
+from replay.store._files import DAY_US, EPOCH, JOBS_DIR, OBSERVATIONS_DIR, BadFile, ReplayWarning
 from replay.store._frames import observations_frame, strings
 
 if TYPE_CHECKING:
@@ -46,7 +46,6 @@ __all__ = [
     "write_observations",
 ]
 
-_DAY_US = 86_400_000_000
 _UTC_US = pa.timestamp("us", tz="UTC")
 #: The dataset schema a scan produces: job_id and status as dictionaries (pandas categoricals).
 _READ_SCHEMA = pa.schema(
@@ -92,7 +91,7 @@ def _split_by_day(table: pa.Table) -> list[tuple[dt.date, pa.Table]]:
     """``table`` split by the UTC date of ``ts`` (input order kept within a date)."""
     if table.num_rows == 0:
         return []
-    day = np.floor_divide(table["ts"].cast(pa.int64()).to_numpy(), _DAY_US)
+    day = np.floor_divide(table["ts"].cast(pa.int64()).to_numpy(), DAY_US)
     days, inverse = np.unique(day, return_inverse=True)
     if len(days) > 1:
         order = np.argsort(inverse, kind="stable")
@@ -101,12 +100,11 @@ def _split_by_day(table: pa.Table) -> list[tuple[dt.date, pa.Table]]:
     ends = np.searchsorted(inverse, np.arange(len(days)), side="right")
     starts = np.r_[0, ends[:-1]]
     return [
-        (_EPOCH + dt.timedelta(days=int(d)), table.slice(s, e - s))
+        (EPOCH + dt.timedelta(days=int(d)), table.slice(s, e - s))
         for d, s, e in zip(days, starts, ends, strict=True)
     ]
 
 
-_EPOCH = dt.date(1970, 1, 1)
 _EPOCH_TS = pd.Timestamp(0, tz="UTC")
 
 
@@ -138,7 +136,7 @@ def read(
     lo, hi = _bound(since, "since"), _bound(until, "until")
     expr = _filter(_job_list(jobs), lo, hi)
     return observations_frame(
-        _retrying(lambda: _scan(_observation_footers(base, lo, hi, mode), names, expr, mode))
+        _retrying(lambda: _scan(_files.observation_footers(base, mode, lo, hi), names, expr, mode))
     )
 
 
@@ -176,18 +174,6 @@ def _filter(jobs: list[str] | None, lo: int | None, hi: int | None) -> ds.Expres
     for part in parts[1:]:
         expr = expr & part
     return expr
-
-
-def _observation_footers(base: Path, lo: int | None, hi: int | None, mode: BadFile) -> list[Footer]:
-    """Footers of the live files of the partitions that can hold rows in [lo, hi)."""
-    footers: list[Footer] = []
-    for day, folder in _files.partition_dirs(base, lambda e: _files.skip_or_raise(e, mode)):
-        start = (day - _EPOCH).days * _DAY_US
-        if (hi is not None and start >= hi) or (lo is not None and start + _DAY_US <= lo):
-            continue
-        found = _files.check_footers(_files.data_files(folder), "observations", mode)
-        footers.extend(_files.live_footers(found))
-    return footers
 
 
 def _retrying(scan: _Scan) -> pa.Table:
@@ -281,8 +267,8 @@ def plan_read(
     base = _files.recording_root(root)
     lo, hi = _bound(since, "since"), _bound(until, "until")
     expr = _filter(_job_list(jobs), lo, hi)
-    every = _observation_footers(base, None, None, "raise")
-    chosen = _observation_footers(base, lo, hi, "raise")
+    every = _files.observation_footers(base, "raise")
+    chosen = _files.observation_footers(base, "raise", lo, hi)
     groups = [
         len(f.row_groups(expr, OBSERVATIONS)) if expr is not None else f.fragment.num_row_groups
         for f in chosen
@@ -326,7 +312,7 @@ _INT64 = {pa.int64(): pd.Int64Dtype()}
 
 def _jobs_table(base: Path, mode: BadFile) -> pa.Table:
     """Every live job row in file order, job_id decoded to plain strings."""
-    found = _files.check_footers(_files.data_files(base / JOBS_DIR), "jobs", mode)
+    found = _files.folder_footers(base / JOBS_DIR, "jobs", mode)
     tables = [f.fragment.to_table(schema=_READ_JOBS_SCHEMA) for f in _files.live_footers(found)]
     table = pa.concat_tables(tables) if tables else _READ_JOBS_SCHEMA.empty_table()
     return table.set_column(0, "job_id", table["job_id"].cast(pa.string()))
@@ -336,7 +322,7 @@ def next_seq(root: str | Path) -> dict[str, int]:
     """For a restarted recorder: ``max(seq) + 1`` per job_id already in the dataset."""
     base = _files.recording_root(root)
     table = _retrying(
-        lambda: _scan(_observation_footers(base, None, None, "raise"), ["job_id", "seq"], None)
+        lambda: _scan(_files.observation_footers(base, "raise"), ["job_id", "seq"], None)
     )
     grouped = (
         table.set_column(0, "job_id", table["job_id"].cast(pa.string()))

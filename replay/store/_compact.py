@@ -104,7 +104,7 @@ def _census(folders: list[tuple[Path, Kind]]) -> tuple[int, int, int]:
 
 
 def _live(folder: Path, kind: Kind) -> list[Footer]:
-    return _files.live_footers(_files.check_footers(_files.data_files(folder), kind, "raise"))
+    return _files.live_footers(_files.folder_footers(folder, kind, "raise"))
 
 
 def _remove_temporaries(folder: Path, stale_after_s: float) -> int:
@@ -129,7 +129,7 @@ def _compact_folder(base: Path, folder: Path, kind: Kind, target_rows: int) -> N
 
 def _remove_replaced(folder: Path, kind: Kind) -> None:
     """Delete files a visible output already replaces (left by a compaction that died)."""
-    footers = _files.check_footers(_files.data_files(folder), kind, "raise")
+    footers = _files.folder_footers(folder, kind, "raise")
     live = {f.path for f in _files.live_footers(footers)}
     replaced = [f.path for f in footers if f.path not in live]
     for path in replaced:

@@ -10,7 +10,7 @@ import os
 import secrets
 import time
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -29,7 +29,9 @@ from replay.errors import (
 from replay.schema import JOBS, METADATA_KEY, OBSERVATIONS, SCHEMA_VERSION
 
 __all__ = [
+    "DAY_US",
     "DICTIONARY_COLUMNS",
+    "EPOCH",
     "FILESYSTEM",
     "FORMAT",
     "JOBS_DIR",
@@ -40,10 +42,11 @@ __all__ = [
     "Footer",
     "ReplayWarning",
     "bad_file_mode",
-    "check_footers",
     "data_files",
+    "folder_footers",
     "fsync_dir",
     "live_footers",
+    "observation_footers",
     "partition_dirs",
     "partition_name",
     "recording_root",
@@ -52,6 +55,9 @@ __all__ = [
     "write_atomic",
 ]
 
+#: Observations are partitioned by UTC day: the epoch's day and a day's length in microseconds.
+EPOCH = dt.date(1970, 1, 1)
+DAY_US = 86_400_000_000
 OBSERVATIONS_DIR = "observations"
 JOBS_DIR = "jobs"
 #: Temporary files are written here, then renamed into observations/ or jobs/.
@@ -266,23 +272,44 @@ _FOOTERS: dict[Path, dict[_FooterKey, Footer]] = {}
 _FOOTER_CACHE_LIMIT = 200_000
 
 
-def check_footers(paths: Iterable[Path], kind: Kind, on_bad_file: BadFile) -> list[Footer]:
-    """Footers of ``paths``; a bad file raises, or with ``on_bad_file="skip"`` warns and is left out.
+def folder_footers(folder: Path, kind: Kind, on_bad_file: BadFile) -> list[Footer]:
+    """Footers of the data files of ``folder`` (replaced ones included), in file order; a bad
+    file raises, or with ``on_bad_file="skip"`` warns and is left out.
 
-    ``paths`` is a whole listing of its folders (``data_files``): footers cached for files of
-    those folders that are not listed any more are forgotten. A file that vanished (deleted by a
-    concurrent compaction) raises FileNotFoundError.
+    The cache keeps this listing's footers only, so files deleted since the last listing (by a
+    compaction in this process or another) are forgotten. A file that vanished between the
+    listing and its footer (deleted by a concurrent compaction) raises FileNotFoundError.
     """
     footers = []
-    listed: dict[Path, dict[_FooterKey, Footer]] = {}
-    for path in paths:
+    listed: dict[_FooterKey, Footer] = {}
+    cached = _FOOTERS.get(folder, {})
+    for path in data_files(folder):
         try:
-            footers.append(_footer(path, kind, listed.setdefault(path.parent, {})))
+            footers.append(_footer(path, kind, cached, listed))
         except DatasetError as err:
             skip_or_raise(err, on_bad_file)
     if sum(map(len, _FOOTERS.values())) >= _FOOTER_CACHE_LIMIT:
         _FOOTERS.clear()
-    _FOOTERS.update(listed)
+    if listed:
+        _FOOTERS[folder] = listed
+    else:
+        _FOOTERS.pop(folder, None)
+    return footers
+
+
+def observation_footers(
+    base: Path, on_bad_file: BadFile, lo_us: int | None = None, hi_us: int | None = None
+) -> list[Footer]:
+    """Footers of the live observation files (compacted sources left out) of the partitions
+    that can hold rows with ``ts`` in [``lo_us``, ``hi_us``) (epoch microseconds; None: open)."""
+    footers: list[Footer] = []
+    for day, folder in partition_dirs(base, lambda e: skip_or_raise(e, on_bad_file)):
+        start = (day - EPOCH).days * DAY_US
+        if (hi_us is not None and start >= hi_us) or (
+            lo_us is not None and start + DAY_US <= lo_us
+        ):
+            continue
+        footers.extend(live_footers(folder_footers(folder, "observations", on_bad_file)))
     return footers
 
 
@@ -299,11 +326,13 @@ def live_footers(footers: Sequence[Footer]) -> list[Footer]:
     return [f for f in footers if (f.path.parent, f.path.name) not in replaced]
 
 
-def _footer(path: Path, kind: Kind, keep: dict[_FooterKey, Footer]) -> Footer:
-    """The footer of ``path``, from the cache when the file is unchanged; kept in ``keep``."""
+def _footer(
+    path: Path, kind: Kind, cached: dict[_FooterKey, Footer], keep: dict[_FooterKey, Footer]
+) -> Footer:
+    """The footer of ``path``, from ``cached`` when the file is unchanged; kept in ``keep``."""
     stat = path.stat()
     key = (path.name, stat.st_size, stat.st_mtime_ns, kind)
-    footer = _FOOTERS.get(path.parent, {}).get(key)
+    footer = cached.get(key)
     if footer is None:
         footer = _read_footer(path, kind)
     keep[key] = footer

@@ -434,6 +434,16 @@ def test_footers_of_files_deleted_by_another_process_are_forgotten_at_the_next_r
     assert cached_footer_paths(tmp_path) == set(store.dataset_files(tmp_path))
 
 
+def test_footers_of_a_partition_emptied_by_another_process_are_forgotten(tmp_path: Path) -> None:
+    many_small_files(tmp_path, n=4)
+    first_day = min(f.parent for f in store.dataset_files(tmp_path))
+    for path in first_day.glob("*.parquet"):
+        path.unlink()
+    store.read(tmp_path)
+    assert not any(path.parent == first_day for path in cached_footer_paths(tmp_path))
+    assert cached_footer_paths(tmp_path) == set(store.dataset_files(tmp_path))
+
+
 def test_compact_respects_target_rows(tmp_path: Path) -> None:
     before = many_small_files(tmp_path)
     store.compact(tmp_path, target_rows=13)
