@@ -20,7 +20,7 @@ __all__ = ["DATA_DIR", "Dataset", "sample_of", "simulated"]
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 _STAMP = "stamp.json"
 # The modules whose code decides the bytes of a simulated recording: a change rebuilds the cache.
-_SOURCES = ("simulate.py", "_fleet.py", "store.py", "schema.py")
+_SOURCES = ("simulate", "store", "schema.py", "payload.py")
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,9 @@ def _fingerprint() -> str:
     digest = hashlib.sha256(replay.__version__.encode())
     for name in _SOURCES:
         source = package / name
-        if source.is_file():
-            digest.update(source.read_bytes())
+        for path in sorted(source.rglob("*.py")) if source.is_dir() else [source]:
+            if path.is_file():
+                digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 

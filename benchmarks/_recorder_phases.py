@@ -58,7 +58,7 @@ def serve(n_jobs: int, urls_out: Path, minutes: float, slow_jobs: int, delay_ms:
     and ``slow_jobs`` more answering after ``delay_ms``, in time mode, until stdin closes; write
     their monitor URLs to ``urls_out`` and ``slow_urls(urls_out)``."""
     from replay.server import MonitorServer
-    from replay.timeline import Timeline
+    from replay.simulate import Timeline
 
     end_s = minutes * 600 + 3600
     with MonitorServer(mode="time", log_limit=1000) as server:
@@ -86,7 +86,7 @@ def slow_urls(urls: Path) -> Path:
 
 
 def _response(at_s: float, status: str, pct: float, job: str, delay_s: float) -> Any:
-    from replay.timeline import Response
+    from replay.simulate import Response
 
     body = {
         "operation": "ItemCopy",

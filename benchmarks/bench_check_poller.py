@@ -45,7 +45,7 @@ def _matrix(parallel: int) -> tuple[float, float, float, int]:
 def _grading_s(requests: int) -> float:
     from replay.check import Grading, ProcessResult, plan_jobs
     from replay.check._grade import grade
-    from replay.server._log import RequestRecord
+    from replay.serving import RequestRecord
 
     (job,) = plan_jobs(["throttled"], ["legacy"])
     start = datetime.now(UTC)

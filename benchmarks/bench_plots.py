@@ -74,9 +74,9 @@ def _per_job(segments: list[np.ndarray]) -> None:
 
 def _lines_vs_loop(path: Path, repeat: int) -> tuple[int, Seconds, Seconds, Seconds]:
     """Points drawn, then seconds of the LineCollection, the bands and one plot per job."""
+    from replay.engine import summarize
     from replay.plots import progress_curves
     from replay.store import read
-    from replay.summary import summarize
 
     obs = read(path)
     summary = summarize(obs)
@@ -91,9 +91,9 @@ def _lines_vs_loop(path: Path, repeat: int) -> tuple[int, Seconds, Seconds, Seco
 
 def _auto(path: Path, repeat: int) -> tuple[str, Seconds]:
     """What ``progress_curves`` chooses by itself, and its seconds to PNG."""
+    from replay.engine import summarize
     from replay.plots import progress_curves
     from replay.store import read
-    from replay.summary import summarize
 
     obs = read(path)
     summary = summarize(obs)

@@ -144,7 +144,7 @@ def rss_trend(samples: Sequence[Sequence[float]], warm_share: float = 0.3) -> di
 
 def parquet_cost(recording: Path, rows_per_flush: int, max_batches: int = 60) -> dict[str, float]:
     """Seconds per flush through the recorder's write path and through a bare write_table."""
-    from replay.store._buffer import WriteBuffer
+    from replay.store.writer import WriteBuffer
 
     table = ds.dataset(recording / "observations", format="parquet", partitioning="hive")
     rows = table.head(rows_per_flush * max_batches).drop_columns(["date"])

@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from replay import payload, store
-from replay._urls import without_userinfo
 from replay.errors import DatasetNotFoundError, PayloadError, UsageError
-from replay.store._buffer import JobRow, ObservationBuffer, dataset_state, jobs_arrow
+from replay.recorder.urls import without_userinfo
+from replay.store.writer import JobRow, ObservationBuffer, dataset_state, jobs_arrow
 
 __all__ = ["BadLine", "ImportSummary", "import_files", "parse_line"]
 

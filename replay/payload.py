@@ -14,10 +14,10 @@ from urllib.parse import unquote
 
 from replay.errors import PayloadError
 from replay.redact import find_secrets, redact_text, redact_url
-from replay.schema import BODY_LIMIT
+from replay.status import DIALECTS
 
 __all__ = [
-    "DIALECTS",
+    "BODY_LIMIT",
     "FIELDS",
     "find_secrets",
     "job_id_from_url",
@@ -29,9 +29,11 @@ __all__ = [
 ]
 
 #: Body shapes of the reference (section 1.4-1.6), in the order ``replay serve --dialect`` lists.
-DIALECTS: tuple[str, ...] = ("legacy", "graph", "sharepoint-v21", "consumer")
 
 #: The keys :func:`normalize` returns: observation columns, plus ``location`` (not a column).
+#: Raw bodies are stored truncated to this many bytes (UTF-8).
+BODY_LIMIT = 64 * 1024
+
 FIELDS: tuple[str, ...] = (
     "status",
     "percentage_complete",
@@ -70,7 +72,7 @@ def normalize(
 
     Never raises on a bad body: malformed or truncated JSON, HTML, a JSON list or non-UTF-8 bytes
     give ``status`` None and keep the body. Every string taken from the response is redacted;
-    ``body`` is the raw text, redacted and cut to ``schema.BODY_LIMIT`` bytes (None when empty);
+    ``body`` is the raw text, redacted and cut to ``BODY_LIMIT`` bytes (None when empty);
     ``location`` is the redacted ``Location`` header. ``now`` dates a ``Retry-After`` HTTP date.
     """
     text, document = _decoded(body)

@@ -12,7 +12,7 @@ import pytest
 
 if TYPE_CHECKING:
     from replay.server import MonitorServer, RequestRecord
-    from replay.timeline import Timeline
+    from replay.simulate import Timeline
 
 __all__ = ["MonitorView", "merge_settings"]
 
@@ -144,9 +144,9 @@ class MonitorView:
 
     def _own_job_id(self, url_or_job_id: str) -> str:
         from replay.errors import UsageError
-        from replay.server import _job_id_of
+        from replay.serving import job_id_of
 
-        job_id = _job_id_of(url_or_job_id)
+        job_id = job_id_of(url_or_job_id)
         if job_id not in self._jobs:
             raise UsageError(
                 f"no job {job_id!r} in this test ({len(self._jobs)} jobs): pass a URL that "

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "BODY_LIMIT",
     "JOBS",
     "JOB_COLUMNS",
     "METADATA_KEY",
@@ -30,8 +29,6 @@ __all__ = [
 #: Written as file-level key-value metadata ``replay.schema_version``; bump on incompatible change.
 SCHEMA_VERSION = "1"
 METADATA_KEY = b"replay.schema_version"
-#: Raw bodies are stored truncated to this many bytes (UTF-8).
-BODY_LIMIT = 64 * 1024
 SOURCES = ("http", "import", "simulated", "api")
 
 _UTC_US = pa.timestamp("us", tz="UTC")

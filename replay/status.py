@@ -1,4 +1,4 @@
-"""The status model: the Status enum, terminal statuses, outcomes and the Policy loaded from TOML."""
+"""The status model: the Status enum, the protocol table (how a job ends) and Policy from TOML."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -16,11 +17,16 @@ import numpy as np
 from replay.errors import PolicyError
 
 __all__ = [
+    "COMPLETION_HTTP",
+    "DIALECTS",
     "DIALECT_STATUSES",
+    "GIVE_UP_HTTP",
+    "HTTP_OUTCOME",
     "OUTCOMES",
     "STOP_STATUSES",
     "TERMINAL",
     "TERMINAL_OUTCOME",
+    "THROTTLED_HTTP",
     "Policy",
     "Status",
     "bundled_policies",
@@ -43,18 +49,21 @@ class Status(StrEnum):
     WAITING = "waiting"
 
 
+#: Terminal in the Graph beta enum (the default policy's terminal set). A policy may say
+#: otherwise; the recorder, the outcome rule and check-poller use :data:`STOP_STATUSES`.
 TERMINAL: frozenset[str] = frozenset({Status.COMPLETED, Status.FAILED, Status.DELETE_FAILED})
 
 #: Statuses that are not in the Graph beta enum but are documented elsewhere, with where.
 DIALECT_STATUSES: Mapping[str, str] = {
-    "cancelled": "documented by OneDrive since 2021 (terminal); accepted by policy 'onedrive'",
+    "cancelled": "ends the job in the OneDrive dialect, documented since 2021, but is outside "
+    "the graph-beta enum; accepted by policy 'onedrive'",
     "cancelPending": "documented by OneDrive since 2021; accepted by policy 'onedrive'",
     "running": "a longRunningOperation status, not an asyncJobStatus one",
     "succeeded": "a longRunningOperation status, not an asyncJobStatus one",
 }
 
-#: Statuses terminal in some known dialect: the recorder stops following a job at any of them.
-STOP_STATUSES: frozenset[str] = frozenset({"completed", "failed", "deleteFailed", "cancelled"})
+# -- the protocol table: how a job ends, whoever asks (recorder, engine, test timelines,
+# -- check-poller). Reference sections 1.5 and 4.
 
 #: The job outcomes of the contract, in the order reports list them.
 OUTCOMES: tuple[str, ...] = (
@@ -69,13 +78,42 @@ OUTCOMES: tuple[str, ...] = (
     "protocol_error",
 )
 
-#: The outcome a terminal status means.
-TERMINAL_OUTCOME: Mapping[str, str] = {
-    "completed": "completed",
-    "failed": "failed",
-    "deleteFailed": "delete_failed",
-    "cancelled": "cancelled",
-}
+#: The outcome each status that ends a job in some known dialect means.
+TERMINAL_OUTCOME: Mapping[str, str] = MappingProxyType(
+    {
+        "completed": "completed",
+        "failed": "failed",
+        "deleteFailed": "delete_failed",
+        "cancelled": "cancelled",
+    }
+)
+
+#: Statuses terminal in some known dialect (the Graph beta terminal set plus OneDrive's
+#: ``cancelled``): the recorder stops following a job at any of them, a poller should stop too.
+STOP_STATUSES: frozenset[str] = frozenset(TERMINAL_OUTCOME)
+
+#: The outcome an HTTP status ends a job with when the body names no stop status: a 303 is the
+#: legacy completion, 404/410 an expired monitor, 401/403 a refused credential.
+HTTP_OUTCOME: Mapping[int, str] = MappingProxyType(
+    {
+        303: "completed",
+        404: "monitor_expired",
+        410: "monitor_expired",
+        401: "unauthorized",
+        403: "unauthorized",
+    }
+)
+
+#: HTTP statuses that complete a job (the legacy 303 to the copied item).
+COMPLETION_HTTP: frozenset[int] = frozenset(c for c, o in HTTP_OUTCOME.items() if o == "completed")
+#: HTTP statuses after which a poller should give up instead of polling on.
+GIVE_UP_HTTP: frozenset[int] = frozenset(HTTP_OUTCOME) - COMPLETION_HTTP
+
+#: HTTP statuses that mean "slow down" (with Retry-After, or without).
+THROTTLED_HTTP: frozenset[int] = frozenset({429, 503})
+
+#: The monitor dialects of the reference (section 1.2): URL shape, body shape, HTTP codes.
+DIALECTS: tuple[str, ...] = ("legacy", "graph", "sharepoint-v21", "consumer")
 
 _POLICY_KEYS = frozenset(
     {"name", "description", "statuses", "terminal", "stall_after_s", "transitions"}

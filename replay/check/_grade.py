@@ -11,7 +11,7 @@ import numpy as np
 
 from replay.check._plan import GIVE_UP_STATUSES, CheckJob
 from replay.check._run import ProcessResult
-from replay.server._log import RequestRecord
+from replay.serving import RequestRecord
 
 __all__ = ["CHECKS", "Check", "Grading", "RunResult", "grade"]
 

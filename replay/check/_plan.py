@@ -13,8 +13,9 @@ from email.utils import format_datetime
 import numpy as np
 
 from replay.errors import UsageError
-from replay.scenarios import DIALECT_SHAPES, SCENARIOS
-from replay.timeline import Response, Timeline
+from replay.simulate import Response, Timeline
+from replay.simulate.scenarios import SCENARIOS
+from replay.status import COMPLETION_HTTP, DIALECTS, GIVE_UP_HTTP, STOP_STATUSES
 
 __all__ = [
     "CHECK_ORIGIN",
@@ -30,11 +31,11 @@ __all__ = [
 ]
 
 #: Statuses that end a job in some known dialect (reference section 4): a poller stops there.
-TERMINAL_STATUSES = frozenset({"completed", "failed", "deleteFailed", "cancelled"})
+TERMINAL_STATUSES = STOP_STATUSES
 #: The scenario outcomes a poller should report as success (exit 0); every other is a failure.
 SUCCESS_OUTCOMES = frozenset({"completed"})
 #: HTTP codes after which a poller should give up instead of polling on.
-GIVE_UP_STATUSES = frozenset({401, 403, 404, 410})
+GIVE_UP_STATUSES = GIVE_UP_HTTP
 #: Retry-After in seconds is served as this many seconds (the catalogue's 1-120 s would make a
 #: careful poller sleep minutes): long enough to tell a poller that waits from one that does not.
 RETRY_AFTER_S = 1
@@ -43,7 +44,6 @@ RETRY_AFTER_S = 1
 RETRY_AFTER_DATE_AHEAD_S = 2.0
 #: The time a served timeline's ``at_s = 0`` stands for, so the server re-bases HTTP dates.
 CHECK_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
-DIALECTS: tuple[str, ...] = tuple(DIALECT_SHAPES)
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ def _date_second(response: Response) -> float:
 
 def _ends_job(response: Response) -> bool:
     """Whether ``response`` is a job's final answer: a 303, or a body with a terminal status."""
-    if response.http_status == 303:
+    if response.http_status in COMPLETION_HTTP:
         return True
     try:
         document = json.loads(response.body)

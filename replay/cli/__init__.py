@@ -1,70 +1,33 @@
-"""The ``replay`` command: one module per subcommand, dispatched from here."""
+"""The ``replay`` command: one module per subcommand, dispatched from ``_main``."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
-from replay.errors import ReplayError
+from replay._lazy import lazy_exports
 
-__all__ = ["COMMANDS", "ArgumentParser", "main"]
-
-#: Subcommand modules under ``replay.cli``, in the order ``--help`` lists them. Each module
-#: defines ``register(subparsers)`` which adds its parser with ``set_defaults(run=...)``.
-COMMANDS: tuple[str, ...] = (
-    "simulate",
-    "serve",
-    "record",
-    "import",
-    "validate",
-    "summary",
-    "scan",
-    "report",
-    "demo",
-    "check-poller",
-)
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse that reports a bad argument as one line on stderr and exits 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
-
-
-def build_parser() -> ArgumentParser:
-    """Return the parser of the whole command line."""
-    parser = ArgumentParser(
-        prog="replay",
-        description="Record, replay and analyse Microsoft Graph AsyncJobStatus monitors.",
+if TYPE_CHECKING:
+    from replay.cli._main import (
+        COMMANDS,
+        ArgumentParser,
+        main,
     )
-    from replay import __version__
 
-    parser.add_argument("--version", action="version", version=f"replay {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    for name in COMMANDS:
-        importlib.import_module(f"replay.cli.{name.replace('-', '_')}_cmd").register(sub)
-    return parser
+__all__ = [
+    "COMMANDS",
+    "ArgumentParser",
+    "main",
+]
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit code (2 for user errors, never a traceback)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help(sys.stderr)
-        return 2
-    try:
-        code: int = args.run(args)
-    except ReplayError as err:
-        print(f"replay {args.command}: error: {err}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"replay {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-    return code
+if not TYPE_CHECKING:  # mypy checks every name against the imports above
+    __getattr__, __dir__ = lazy_exports(
+        globals(),
+        dict.fromkeys(
+            (
+                "COMMANDS",
+                "ArgumentParser",
+                "main",
+            ),
+            "._main",
+        ),
+    )

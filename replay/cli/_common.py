@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from replay.status import Policy
-    from replay.store._files import BadFile
+    from replay.store.files import BadFile
 
 __all__ = [
     "add_dataset_arguments",
@@ -87,7 +87,7 @@ def load_policy_arg(args: argparse.Namespace) -> Policy:
 
 def load_dataset(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The observations (the engine's columns only) and jobs of ``args.dir``, in memory."""
-    from replay._engine import ENGINE_COLUMNS
+    from replay.engine import ENGINE_COLUMNS
     from replay.store import read, read_jobs
 
     on_bad = bad_file_mode(args)

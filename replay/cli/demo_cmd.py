@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; exit 0 when it completed."""
-    from replay.demo import run_demo
+    from replay.cli._demo import run_demo
     from replay.errors import UsageError
 
     if args.jobs < 1:

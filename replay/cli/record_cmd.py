@@ -84,9 +84,15 @@ def _seconds(parser: argparse.ArgumentParser, flag: str, default: float, text: s
 def run(args: argparse.Namespace) -> int:
     """Record every URL of ``args``; return the exit code."""
     from replay import payload
-    from replay._urls import check_url, parse_label, read_urls_file, url_spec, without_userinfo
     from replay.errors import UsageError
     from replay.recorder import Recorder
+    from replay.recorder.urls import (
+        check_url,
+        parse_label,
+        read_urls_file,
+        url_spec,
+        without_userinfo,
+    )
 
     specs = [url_spec(u) for u in args.urls]
     if args.urls_file:
@@ -122,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
 def _in_shard(specs: Sequence[Any], text: str) -> list[Any]:
     """The specs whose job id falls in shard ``text`` (``K/N``)."""
     from replay import payload
-    from replay.shard import parse_shard, shard_of
+    from replay.recorder.shard import parse_shard, shard_of
 
     k, n = parse_shard(text)
     return [s for s in specs if shard_of(s.job_id or payload.job_id_from_url(s.url), n) == k]

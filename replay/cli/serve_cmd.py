@@ -16,7 +16,7 @@ from replay.errors import UsageError
 
 if TYPE_CHECKING:
     from replay.server import MonitorServer
-    from replay.timeline import Timeline
+    from replay.simulate import Timeline
 
 __all__ = ["register", "run"]
 

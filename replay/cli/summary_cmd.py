@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Summarise ``args.dir``; return the exit code."""
-    from replay.summary import outcome_counts, summarize
+    from replay.engine import outcome_counts, summarize
 
     policy = load_policy_arg(args)
     if engine_of(args) == "dask":

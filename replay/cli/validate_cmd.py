@@ -43,7 +43,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate ``args.dir``; return the exit code."""
-    from replay.validate import validate, violation_counts
+    from replay.engine import validate, violation_counts
 
     policy = load_policy_arg(args)
     if engine_of(args) == "dask":
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_report(violations: Any, counts: dict[str, int], policy: str, limit: int) -> None:
-    from replay.validate import SEVERITY
+    from replay.engine import SEVERITY
 
     found = {code: n for code, n in counts.items() if n}
     jobs = violations["job_id"].nunique() if len(violations) else 0

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from replay._engine import ENGINE_COLUMNS
+from replay.engine import ENGINE_COLUMNS
 from replay.errors import UsageError
 from replay.status import Policy, load_policy
 
@@ -27,7 +27,7 @@ Engine = Callable[..., Any]
 
 def validate(ddf: dd.DataFrame, policy: Policy | str | None = None) -> pd.DataFrame:
     """Return ``replay.validate.validate`` of the observations in ``ddf``, computed on dask."""
-    from replay.validate import validate as engine
+    from replay.engine import validate as engine
 
     (result,) = _run(ddf, _CHECK_COLUMNS, engine, load_policy(policy))
     return result
@@ -35,7 +35,7 @@ def validate(ddf: dd.DataFrame, policy: Policy | str | None = None) -> pd.DataFr
 
 def transitions(ddf: dd.DataFrame, policy: Policy | str | None = None) -> pd.DataFrame:
     """Return ``replay.transitions.transitions`` of the observations in ``ddf``, computed on dask."""
-    from replay.transitions import transitions as engine
+    from replay.engine import transitions as engine
 
     (result,) = _run(ddf, _CHECK_COLUMNS, engine, load_policy(policy))
     return result
@@ -49,7 +49,7 @@ def summarize(
     ``jobs`` (the recording's jobs table, as ``replay.store.read_jobs`` returns it) supplies the
     recorder's outcomes; only its job ids with an outcome travel to the workers.
     """
-    from replay.summary import summarize as engine
+    from replay.engine import summarize as engine
 
     outcomes = None if jobs is None else _recorder_outcomes(jobs)
     (result,) = _run(ddf, ENGINE_COLUMNS, engine, load_policy(policy), jobs=outcomes)
@@ -63,7 +63,7 @@ def validate_and_summarize(
 
     Each partition is prepared once for both (``replay.summary.analyse``).
     """
-    from replay.summary import analyse
+    from replay.engine import analyse
 
     outcomes = None if jobs is None else _recorder_outcomes(jobs)
     violations, summary = _run(ddf, ENGINE_COLUMNS, analyse, load_policy(policy), jobs=outcomes)

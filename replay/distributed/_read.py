@@ -16,7 +16,7 @@ import pyarrow.dataset as ds
 
 from replay.errors import UsageError
 from replay.schema import OBSERVATION_COLUMNS, OBSERVATIONS, selected_columns
-from replay.store import _files
+from replay.store import files as _files
 
 if TYPE_CHECKING:
     import dask.dataframe as dd

@@ -55,8 +55,7 @@ def failure_modes(
     summary: pd.DataFrame, violations: pd.DataFrame, *, ax: Axes | None = None
 ) -> FailureModes:
     """Return horizontal bars of outcome, error code and violation code counts, in three sections."""
-    from replay.summary import outcome_counts
-    from replay.validate import violation_counts
+    from replay.engine import outcome_counts, violation_counts
 
     require_columns(summary, ("job_id", "outcome", "error_code"), "the summary", _FIX)
     counts = {

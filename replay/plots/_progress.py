@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from replay._engine import Prepared, prepare
+from replay.engine import Prepared, prepare
 from replay.errors import UsageError
 from replay.plots._style import new_axes, palette
 
@@ -166,7 +166,7 @@ def _x_values(p: Prepared, time: str) -> np.ndarray:
 def _groups(
     obs: pd.DataFrame, summary: pd.DataFrame | None, by: str, job_ids: np.ndarray
 ) -> np.ndarray:
-    from replay.summary import summarize
+    from replay.engine import summarize
 
     summary = summarize(obs) if summary is None else summary
     if by not in summary.columns:

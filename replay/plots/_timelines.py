@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from replay._engine import prepare
+from replay.engine import prepare
 from replay.errors import UsageError
 from replay.plots._style import OUTCOME_COLOURS, STATUS_COLOURS, new_axes, palette
 
@@ -115,7 +115,7 @@ def fleet_table(
     """Per wall-clock bucket (``freq``, automatic by default): jobs running at any time in it,
     jobs started, completed and failed (any other ending outcome) in it, and throttled polls
     (HTTP 429/503)."""
-    from replay.summary import summarize
+    from replay.engine import summarize
 
     summary = summarize(obs) if summary is None else summary
     if not len(summary):

@@ -7,28 +7,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from replay.status import TERMINAL_OUTCOME
+from replay.status import HTTP_OUTCOME, TERMINAL_OUTCOME, THROTTLED_HTTP
 
 __all__ = ["JobState", "Verdict", "stop_outcome"]
-
-_THROTTLED = frozenset({429, 503})
 
 
 def stop_outcome(status: str | None, http_status: int | None) -> str | None:
     """The outcome a response ends its job with, or None when the job goes on.
 
-    The body decides first (any status terminal in a known dialect); then a 303 (legacy
-    completion), 404/410 (monitor expired) and 401/403 (unauthorized).
+    The body decides first (any status terminal in a known dialect); then the HTTP status
+    (303 legacy completion, 404/410 monitor expired, 401/403 unauthorized): the protocol
+    table of :mod:`replay.status`.
     """
     if status is not None and status in TERMINAL_OUTCOME:
         return TERMINAL_OUTCOME[status]
-    if http_status == 303:
-        return "completed"
-    if http_status in (404, 410):
-        return "monitor_expired"
-    if http_status in (401, 403):
-        return "unauthorized"
-    return None
+    return None if http_status is None else HTTP_OUTCOME.get(http_status)
 
 
 def understood(fields: Mapping[str, Any]) -> bool | None:
@@ -36,7 +29,7 @@ def understood(fields: Mapping[str, Any]) -> bool | None:
     False for anything else, which counts towards giving up."""
     if fields.get("status") is not None:
         return True
-    if fields.get("http_status") in _THROTTLED and fields.get("retry_after_s") is not None:
+    if fields.get("http_status") in THROTTLED_HTTP and fields.get("retry_after_s") is not None:
         return None
     return False
 

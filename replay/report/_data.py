@@ -12,10 +12,10 @@ import pandas as pd
 
 from replay.errors import UsageError
 from replay.status import Policy, load_policy
-from replay.store._files import bad_file_mode
+from replay.store.files import bad_file_mode
 
 if TYPE_CHECKING:
-    from replay.store._files import BadFile
+    from replay.store.files import BadFile
 
 __all__ = ["SAMPLE_JOBS", "Recording", "load_recording", "top_violations"]
 
@@ -114,7 +114,7 @@ def _analysed(
     path: str | None,
     versions: tuple[str, ...],
 ) -> Recording:
-    from replay.summary import analyse
+    from replay.engine import analyse
 
     violations, summary = analyse(obs, policy, jobs=jobs)
     return Recording(name, obs, summary, violations, jobs, policy, path, versions)
@@ -130,7 +130,7 @@ def _sample_ids(summary: pd.DataFrame, top: pd.DataFrame) -> list[str]:
 def schema_versions(path: str | Path, mode: BadFile) -> tuple[str, ...]:
     """The distinct ``replay.schema_version`` values in the footers of the observation files."""
     from replay.schema import METADATA_KEY
-    from replay.store import _files
+    from replay.store import files as _files
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the read already warned about skipped files

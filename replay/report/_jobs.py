@@ -42,7 +42,7 @@ class JobSection:
 
 def job_sections(rec: Recording, top: pd.DataFrame) -> list[JobSection]:
     """One section per job named in ``top``, in order of first mention."""
-    from replay.transitions import transitions
+    from replay.engine import transitions
 
     ids = list(dict.fromkeys(top["job_id"].astype(str)))
     if not ids:

@@ -136,7 +136,7 @@ def provenance(rec: Recording) -> dict[str, str]:
 
 
 def _violation_counts(rec: Recording) -> list[dict[str, Any]]:
-    from replay.validate import SEVERITY, violation_counts
+    from replay.engine import SEVERITY, violation_counts
 
     counts = violation_counts(rec.violations)
     jobs = rec.violations.groupby("code", observed=False)["job_id"].nunique()
@@ -169,7 +169,7 @@ def _template(name: str) -> Any:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("replay", "templates"),
+        loader=jinja2.PackageLoader("replay.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -14,10 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from replay.errors import DatasetError
+from replay.errors import DatasetError, UsageError
 from replay.schema import jobs_table, observations_table
-from replay.store import _files
-from replay.store._files import JOBS_DIR, REPLACES_KEY, Footer, Kind
+from replay.store import files as _files
+from replay.store.files import JOBS_DIR, REPLACES_KEY, Footer, Kind
 
 __all__ = ["MAX_SOURCES", "CompactResult", "compact", "latest_rows"]
 
@@ -52,8 +52,8 @@ def compact(
     few milliseconds between the output's rename and the sources' deletion. Temporary files older
     than ``stale_after_s`` (left by writers that died) are removed. One compaction runs at a time.
     """
-    if target_rows < 1:
-        raise DatasetError(f"target_rows={target_rows} must be at least 1")
+    if isinstance(target_rows, bool) or not isinstance(target_rows, int) or target_rows < 1:
+        raise UsageError(f"target_rows={target_rows!r} must be a whole number of rows, at least 1")
     base = _files.recording_root(root)
     with _lock(base):
         folders: list[tuple[Path, Kind]] = [

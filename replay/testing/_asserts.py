@@ -8,7 +8,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Protocol
 
 from replay.payload import parse_retry_after
-from replay.testing._timelines import TERMINAL_STATUSES
+from replay.status import COMPLETION_HTTP, STOP_STATUSES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,8 +97,8 @@ def assert_valid_sequence(
     ``obs``: an observations frame (``replay.read``), or what a poller saw as a list of
     mappings with ``status`` and optionally ``percentage_complete``, ``ts``, ``job_id``.
     """
+    from replay.engine import validate
     from replay.errors import UsageError
-    from replay.validate import validate
 
     if fail_on not in ("error", "warning"):
         raise UsageError(f"fail_on must be 'error' or 'warning', got {fail_on!r}")
@@ -122,7 +122,7 @@ def assert_valid_sequence(
 
 
 def _terminal(record: _Request) -> bool:
-    return record.job_status in TERMINAL_STATUSES or record.response_status == 303
+    return record.job_status in STOP_STATUSES or record.response_status in COMPLETION_HTTP
 
 
 def _by_job(log: Sequence[_Request]) -> dict[str | None, list[tuple[int, _Request]]]:

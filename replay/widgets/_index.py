@@ -9,12 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from replay.engine import Code, analyse
 from replay.errors import UsageError
-from replay.eta import eta
 from replay.status import Policy
-from replay.summary import summarize
-from replay.transitions import transitions
-from replay.validate import Code, validate
 
 __all__ = ["Filters", "JobIndex", "label_frame"]
 
@@ -39,10 +36,11 @@ class JobIndex:
         self, obs: pd.DataFrame, *, jobs: pd.DataFrame | None, policy: Policy | str | None
     ) -> None:
         self.obs = obs
-        self.violations = validate(obs, policy)
-        self.summary = summarize(obs, policy, jobs=jobs, violations=self.violations)
-        self.transitions = transitions(obs, policy)
-        self.eta = eta(obs, policy=policy, summary=self.summary)
+        analysis = analyse(obs, policy, jobs=jobs)  # one preparation for the four tables
+        self.violations = analysis.violations
+        self.summary = analysis.summary
+        self.transitions = analysis.transitions
+        self.eta = analysis.eta()
         self.ids = self.summary["job_id"].astype(str).to_numpy()
         self._position = pd.Index(self.ids)
         self.labels = label_frame(self.ids, jobs)

@@ -13,11 +13,9 @@ import pytest
 from distributed import Client, LocalCluster
 
 from replay import distributed
+from replay.engine import summarize, transitions, validate
 from replay.errors import DatasetNotFoundError, UsageError
 from replay.store import read, read_jobs, write_jobs, write_observations
-from replay.summary import summarize
-from replay.transitions import transitions
-from replay.validate import validate
 
 Engine = Callable[..., pd.DataFrame]
 MIDNIGHT = pd.Timestamp("2026-01-06T00:00:00Z")

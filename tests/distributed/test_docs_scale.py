@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from replay.engine import summarize
 from replay.store import read, read_jobs
-from replay.summary import summarize
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "scale.md"
 
@@ -88,7 +88,7 @@ def test_the_python_examples_run_on_the_sessions_recording(
         compile(fenced("python")[index], f"docs/scale.md (Python, example {index + 1})", "exec"),
         names,
     )
-    from replay.validate import validate
+    from replay.engine import validate
 
     expected = validate(read(session / "fleet"))
     pd.testing.assert_frame_equal(names["violations"], expected)  # type: ignore[arg-type]

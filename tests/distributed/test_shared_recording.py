@@ -11,12 +11,12 @@ import pandas as pd
 from distributed import Client
 
 from replay import distributed
+from replay.engine import validate
+from replay.recorder.shard import shard_of
 from replay.scan import scan
 from replay.server import MonitorServer
-from replay.shard import shard_of
 from replay.simulate import simulate
 from replay.store import read, read_jobs
-from replay.validate import validate
 
 _FAST = ["--interval", "0.05", "--max-interval", "0.5", "--max-retry-after", "0.5"]
 _SCENARIOS = ["happy_path", "slow_queue", "failed_with_error", "throttled", "legacy_303"]

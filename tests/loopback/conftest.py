@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from replay.server import MonitorServer
-from replay.timeline import Response, Timeline
+from replay.simulate import Response, Timeline
 
 JSON_HEADERS = (("Content-Type", "application/json"),)
 

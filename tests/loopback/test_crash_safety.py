@@ -17,7 +17,7 @@ import pytest
 from replay import store
 from replay.errors import DatasetNotFoundError
 from replay.server import MonitorServer
-from replay.timeline import Timeline
+from replay.simulate import Timeline
 
 Serve = Callable[..., MonitorServer]
 MakeTimeline = Callable[..., Timeline]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from replay.demo import run_demo
+from replay.cli._demo import run_demo
 from replay.scan import scan
 
 

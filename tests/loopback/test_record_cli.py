@@ -19,9 +19,9 @@ import pytest
 from replay import store
 from replay.cli import main
 from replay.recorder._progress import RECORD_FAILURES
+from replay.recorder.shard import shard_of
 from replay.server import MonitorServer
-from replay.shard import shard_of
-from replay.timeline import Response, Timeline
+from replay.simulate import Response, Timeline
 
 Serve = Callable[..., MonitorServer]
 MakeTimeline = Callable[..., Timeline]

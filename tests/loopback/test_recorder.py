@@ -21,7 +21,7 @@ from replay import store
 from replay.recorder import Recorder, UrlSpec, record
 from replay.scan import scan
 from replay.server import MonitorServer
-from replay.timeline import Response, Timeline
+from replay.simulate import Response, Timeline
 
 Serve = Callable[..., MonitorServer]
 MakeTimeline = Callable[..., Timeline]
@@ -533,8 +533,8 @@ def test_small_files_are_merged_while_recording(
 def test_every_simulated_scenario_is_recorded_as_served_with_its_outcome(
     serve: Serve, tmp_path: Path, dialect: str
 ) -> None:
-    from replay.scenarios import SCENARIOS
     from replay.simulate import simulate
+    from replay.simulate.scenarios import SCENARIOS
 
     names = [name for name, scenario in SCENARIOS.items() if scenario.over_http]
     fleet = simulate(len(names), seed=3, scenarios=names, dialects=[dialect])

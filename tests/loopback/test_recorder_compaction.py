@@ -16,7 +16,7 @@ import pytest
 from replay import ReplayWarning, store
 from replay.recorder import Recorder
 from replay.server import MonitorServer
-from replay.timeline import Timeline
+from replay.simulate import Timeline
 
 Serve = Callable[..., MonitorServer]
 MakeTimeline = Callable[..., Timeline]

@@ -19,7 +19,8 @@ import pytest
 
 from replay.errors import ServerError, UsageError
 from replay.server import MonitorServer
-from replay.timeline import Response, Timeline
+from replay.serving import ManualClock
+from replay.simulate import Response, Timeline
 
 Serve = Callable[..., MonitorServer]
 MakeTimeline = Callable[..., Timeline]
@@ -112,28 +113,30 @@ def test_step_mode_serves_one_response_per_request_then_the_last_stays(
 def test_time_mode_clock_starts_at_first_request_and_runs_at_speed(
     serve: Serve, http: httpx.Client, make_timeline: MakeTimeline
 ) -> None:
-    # 1 job second = 10 ms of wall time; responses at job seconds 0, 10, 20.
-    server = serve(mode="time", speed=100.0)
+    # 1 job second = 10 ms of the server's clock; responses at job seconds 0, 10, 20.
+    clock = ManualClock()
+    server = serve(mode="time", speed=100.0, clock=clock)
     steps = [(10.0 * i, 202, {"percentageComplete": i}) for i in range(3)]
     url = server.add(make_timeline("job-1", steps))
-    time.sleep(0.15)  # before the first request: the clock has not started
-    seen = [http.get(url).json()["percentageComplete"]]
-    time.sleep(0.15)  # job second ~15
-    seen.append(http.get(url).json()["percentageComplete"])
-    time.sleep(0.1)  # job second ~25
-    seen.append(http.get(url).json()["percentageComplete"])
-    assert seen == [0, 1, 2]
+    seen = []
+    for advance in (0.15, 0.099, 0.002, 0.1):  # the first: before any request, nothing starts
+        clock.advance(advance)
+        seen.append(http.get(url).json()["percentageComplete"])
+    assert seen == [0, 0, 1, 2]  # job seconds 0, 9.9, 10.1, 20.1
 
 
 @pytest.mark.parametrize(("mode"), ["step", "time"])
 def test_last_response_is_sticky_for_retention_then_404(
     serve: Serve, http: httpx.Client, mode: str
 ) -> None:
-    # retention 20 job seconds at speed 100 = 0.2 s of wall time
-    server = serve(mode=mode, speed=100.0, retention_s=20.0)
+    # retention 20 job seconds at speed 100 = 0.2 s of the server's clock
+    clock = ManualClock()
+    server = serve(mode=mode, speed=100.0, retention_s=20.0, clock=clock)
     url = server.add(Timeline("job-1", (Response(0.0, 200, json.dumps(COMPLETED).encode(), JSON),)))
-    first, again = http.get(url), http.get(url)
-    time.sleep(0.3)
+    first = http.get(url)
+    clock.advance(0.199)
+    again = http.get(url)
+    clock.advance(0.001)
     expired = http.get(url)
     assert (first.status_code, again.status_code) == (200, 200)
     assert again.json()["status"] == "completed"

@@ -14,9 +14,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.peers import CODES, COLUMNS, PEERS, found, rules_of
+from replay.engine import validate
 from replay.schema import observations_table
 from replay.simulate import SCENARIOS, simulate
-from replay.validate import validate
 
 _STATUSES = np.array(
     [

@@ -11,8 +11,8 @@ import pytest
 from replay.check import CheckJob, Grading, ProcessResult
 from replay.check._grade import grade
 from replay.check._plan import _job
-from replay.server._log import RequestRecord
-from replay.timeline import Response, Timeline
+from replay.serving import RequestRecord
+from replay.simulate import Response, Timeline
 
 T0 = datetime(2026, 1, 5, 22, 0, 0, 300_000, tzinfo=UTC)  # .3 s past a whole second
 PROGRESS = {"status": "inProgress", "percentageComplete": 10.0}

@@ -1,8 +1,9 @@
-"""One preparation for validate and summarize: analyse(), the kept preparation, ENGINE_COLUMNS."""
+"""One preparation shared explicitly (analyse), none kept behind the caller's back, ENGINE_COLUMNS."""
 
 from __future__ import annotations
 
 import gc
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +11,6 @@ import pandas as pd
 import pytest
 
 import replay
-from replay import _engine
 from replay.simulate import simulate
 
 POLICIES = ["graph-beta", "onedrive"]
@@ -65,14 +65,29 @@ def test_summarize_of_a_changed_frame_does_not_reuse_the_old_preparation(
     pd.testing.assert_frame_equal(got, replay.summarize(shorter.copy(), violations=violations))
 
 
-@pytest.mark.parametrize("drop", ["violations", "obs"])
-def test_kept_preparation_is_released_with_its_frames(recording: Path, drop: str) -> None:
-    frames = {"obs": replay.read(recording)}
-    frames["violations"] = replay.validate(frames["obs"])
-    assert len(_engine._SHARED) == 1
-    del frames[drop]
+@pytest.mark.parametrize("function", ["validate", "summarize", "transitions"])
+def test_engine_keeps_nothing_of_a_frame_once_the_caller_drops_it(
+    recording: Path, function: str
+) -> None:
+    obs = replay.read(recording)
+    result = getattr(replay, function)(obs)
+    gone = weakref.ref(obs)
+    del obs
     gc.collect()
-    assert _engine._SHARED == []
+    assert gone() is None  # no hidden cache holds the frame (or a sorted copy of it)
+    assert len(result) > 0
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_analysis_tables_equal_the_standalone_functions(
+    recording: Path, obs: pd.DataFrame, policy: str
+) -> None:
+    jobs = replay.read_jobs(recording)
+    analysis = replay.analyse(obs, policy, jobs=jobs)
+    pd.testing.assert_frame_equal(analysis.transitions, replay.transitions(obs, policy))
+    pd.testing.assert_frame_equal(analysis.summary, replay.summarize(obs, policy, jobs=jobs))
+    pd.testing.assert_frame_equal(analysis.eta(), replay.eta.eta(obs, policy=policy, jobs=jobs))
+    assert analysis.violations is analysis.violations  # computed once, kept
 
 
 @pytest.mark.parametrize("function", ["validate", "summarize", "transitions"])

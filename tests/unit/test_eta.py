@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from factories import T0, obs_frame
 
+from replay.engine import validate
 from replay.errors import UsageError
 from replay.eta import ETA_COLUMNS, eta
 from replay.plots import eta_plot
 from replay.simulate import simulate
-from replay.validate import validate
 
 
 def _linear(rate: float, until_s: float, *, start: float = 0.0, every: float = 10.0) -> list:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from replay.errors import PayloadError
 from replay.payload import (
+    BODY_LIMIT,
     DIALECTS,
     FIELDS,
     job_id_from_url,
@@ -23,7 +24,6 @@ from replay.payload import (
     redact_text,
     render_body,
 )
-from replay.schema import BODY_LIMIT
 
 NOW = datetime(2026, 1, 5, 23, 0, tzinfo=UTC)
 

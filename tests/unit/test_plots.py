@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from factories import obs_frame
 
+from replay.engine import outcome_counts, summarize, validate, violation_counts
 from replay.errors import UsageError
 from replay.eta import eta
 from replay.plots import (
@@ -29,8 +30,6 @@ from replay.plots import (
 )
 from replay.plots._progress import BAND_LEVELS, BAND_THRESHOLD, on_grid
 from replay.simulate import simulate
-from replay.summary import outcome_counts, summarize
-from replay.validate import validate, violation_counts
 
 EPOCH = pd.Timestamp(matplotlib.dates.get_epoch(), tz="UTC")
 JOBS = {

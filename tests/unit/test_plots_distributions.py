@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from replay.engine import summarize
 from replay.errors import UsageError
 from replay.plots import duration_distribution, throughput
 from replay.simulate import Fleet, simulate
-from replay.summary import summarize
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,10 @@ import pandas as pd
 import pytest
 from factories import T0, obs_frame
 
+from replay.engine import summarize, transitions, validate
 from replay.errors import UsageError
 from replay.plots import fleet_timeline, status_timeline
 from replay.simulate import simulate
-from replay.summary import summarize
-from replay.transitions import transitions
-from replay.validate import validate
 
 JOB = {
     "j": [

@@ -11,7 +11,7 @@ import pytest
 
 import replay
 from replay.cli import main
-from replay.scenarios import DIALECT_SHAPES, SCENARIOS
+from replay.simulate.scenarios import DIALECT_SHAPES, SCENARIOS
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "sample"

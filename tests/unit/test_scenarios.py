@@ -7,12 +7,11 @@ import json
 import pandas as pd
 import pytest
 
+from replay.engine import Code, summarize, validate
 from replay.payload import DIALECTS
-from replay.scenarios import DIALECT_SHAPES, SCENARIOS, Phase
 from replay.simulate import simulate
+from replay.simulate.scenarios import DIALECT_SHAPES, SCENARIOS, Phase
 from replay.status import DIALECT_STATUSES, OUTCOMES, Status, load_policy
-from replay.summary import summarize
-from replay.validate import Code, validate
 
 STALL_AFTER_S = load_policy("graph-beta").stall_after_s
 #: Scenarios whose one stall is on purpose (a plateau of 2400-3600 s).

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from replay.errors import UsageError
-from replay.shard import parse_shard, shard_of
+from replay.recorder.shard import parse_shard, shard_of
 
 
 @pytest.mark.parametrize(
@@ -51,7 +51,7 @@ def test_shard_of_is_the_same_in_another_process() -> None:
     # Python's hash() of a str is salted per process; the shard must not be.
     ids = [f"job-{i}" for i in range(50)] + ["ünïcode-job", ""]
     code = (
-        "import json, sys; from replay.shard import shard_of; "
+        "import json, sys; from replay.recorder.shard import shard_of; "
         "print(json.dumps([shard_of(j, 7) for j in json.load(sys.stdin)]))"
     )
     done = subprocess.run(

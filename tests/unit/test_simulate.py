@@ -14,10 +14,9 @@ import pytest
 
 from replay import payload
 from replay.errors import UsageError
-from replay.scenarios import DIALECT_SHAPES, SCENARIOS
 from replay.schema import OBSERVATION_COLUMNS
-from replay.simulate import Fleet, simulate, simulate_job
-from replay.timeline import Timeline
+from replay.simulate import Fleet, Timeline, simulate, simulate_job
+from replay.simulate.scenarios import DIALECT_SHAPES, SCENARIOS
 
 ALL = list(SCENARIOS)
 

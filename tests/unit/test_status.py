@@ -119,3 +119,49 @@ def test_shipped_policies_are_valid_toml_with_only_known_keys() -> None:
             resources.files("replay").joinpath("policies", f"{name}.toml").read_text()
         )
         assert data["name"] == name
+
+
+def test_every_table_of_dialects_follows_the_protocol_table() -> None:
+    from replay.serving import MONITOR_PATHS
+    from replay.simulate.scenarios import DIALECT_SHAPES
+    from replay.status import DIALECTS
+
+    assert tuple(DIALECT_SHAPES) == DIALECTS
+    assert tuple(MONITOR_PATHS) == DIALECTS
+
+
+@pytest.mark.parametrize(
+    ("status", "http", "outcome"),
+    [
+        ("completed", 200, "completed"),
+        ("cancelled", 200, "cancelled"),
+        ("deleteFailed", 500, "delete_failed"),
+        (None, 303, "completed"),
+        (None, 404, "monitor_expired"),
+        (None, 410, "monitor_expired"),
+        (None, 401, "unauthorized"),
+        (None, 403, "unauthorized"),
+        ("inProgress", 404, "monitor_expired"),
+        ("inProgress", 202, None),
+        (None, 429, None),
+    ],
+)
+def test_recorder_verdict_and_engine_outcome_read_one_protocol_table(
+    status: str | None, http: int, outcome: str | None
+) -> None:
+    import pandas as pd
+
+    import replay
+    from replay.recorder import stop_outcome
+
+    assert stop_outcome(status, http) == outcome
+    obs = pd.DataFrame(
+        {
+            "job_id": ["j", "j"],
+            "seq": [0, 1],
+            "ts": pd.to_datetime(["2026-01-01T00:00:00Z", "2026-01-01T00:00:05Z"]),
+            "status": ["inProgress", status],
+            "http_status": [202, http],
+        }
+    )
+    assert replay.summarize(obs)["outcome"].iloc[0] == (outcome or "abandoned")

@@ -17,7 +17,7 @@ import pytest
 from replay import store
 from replay.errors import DatasetError
 from replay.schema import OBSERVATION_COLUMNS, observations_table
-from replay.store import _files
+from replay.store import files as _files
 
 UTC_US = "datetime64[us, UTC]"
 T0 = pd.Timestamp("2026-01-05T23:00:00Z")

@@ -199,5 +199,5 @@ def test_frames_missing_required_columns_are_refused_before_writing(tmp_path: Pa
 
 def test_compact_refuses_a_target_below_one(tmp_path: Path) -> None:
     store.write_observations(tmp_path, good_rows())
-    with pytest.raises(DatasetError, match="target_rows=0"):
+    with pytest.raises(UsageError, match="target_rows=0"):
         store.compact(tmp_path, target_rows=0)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from replay.summary import outcome_counts, summarize
+from replay.engine import outcome_counts, summarize
 
 OUTCOME_CASES = [
     pytest.param(

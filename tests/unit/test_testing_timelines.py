@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from replay.errors import UsageError
+from replay.simulate import Timeline as SimulatedTimeline
 from replay.simulate import simulate
 from replay.testing import Response, Timeline
-from replay.timeline import Timeline as BaseTimeline
 
 
 @pytest.mark.parametrize(
@@ -105,9 +105,44 @@ def test_from_scenario_is_seeded_and_a_testing_timeline() -> None:
     first = Timeline.from_scenario("throttled", "graph", seed=3)
     assert first == Timeline.from_scenario("throttled", "graph", seed=3)
     assert first != Timeline.from_scenario("throttled", "graph", seed=4)
-    assert isinstance(first, Timeline) and isinstance(first, BaseTimeline)
+    assert Timeline is SimulatedTimeline  # one class, whoever builds it
     assert first.scenario == "throttled"
     assert 429 in {r.http_status for r in first.responses}
+
+
+@pytest.mark.parametrize(
+    ("step", "status", "body", "headers"),
+    [
+        (
+            {"http": 303, "location": "http://127.0.0.1:1/items/x"},
+            303,
+            b"",
+            (("Location", "http://127.0.0.1:1/items/x"),),
+        ),
+        ({"http": 200, "body": b""}, 200, b"", ()),
+        (
+            {"status": "inProgress", "headers": {"Content-Type": "text/plain", "X-Id": "7"}},
+            202,
+            b'{"status":"inProgress"}',
+            (("Content-Type", "text/plain"), ("X-Id", "7")),
+        ),
+        (
+            {"http": 429, "headers": [("Retry-After", "9")]},
+            429,
+            None,
+            (("Content-Type", "application/json"), ("Retry-After", "9")),
+        ),
+    ],
+    ids=["303 with location", "empty body", "headers replace defaults", "headers on an error"],
+)
+def test_from_steps_takes_headers_and_location_and_labels_only_json_as_json(
+    step: dict[str, Any], status: int, body: bytes | None, headers: tuple[tuple[str, str], ...]
+) -> None:
+    (response,) = Timeline.from_steps([step]).responses
+    assert response.http_status == status
+    assert response.headers == headers
+    if body is not None:
+        assert response.body.replace(b" ", b"") == body
 
 
 def test_from_scenario_names_the_known_scenarios() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,7 +10,7 @@ import httpx
 import pytest
 
 from replay.errors import ServerError, UsageError
-from replay.testing import MonitorTransport, Response, Timeline
+from replay.testing import ManualClock, MonitorTransport, Response, Timeline
 
 STEPS = Timeline.from_steps(["notStarted", ("inProgress", 50), 429, ("completed", 100)])
 
@@ -100,10 +99,13 @@ def test_dropped_connection_raises_and_is_logged_without_status() -> None:
 
 def test_time_mode_follows_the_job_clock_at_speed() -> None:
     steps = [("inProgress", 10), {"status": "completed", "pct": 100, "at_s": 50.0}]
-    transport = MonitorTransport(mode="time", speed=200)  # 50 job seconds: 0.25 s of wall time
+    clock = ManualClock()
+    transport = MonitorTransport(mode="time", speed=200, clock=clock)  # 50 job s = 0.25 s
     url = transport.add(Timeline.from_steps(steps))
     assert [s for _, s in poll_all(transport, url, 3)] == ["inProgress"] * 3
-    time.sleep(0.35)
+    clock.advance(0.249)
+    assert poll_all(transport, url, 1) == [(202, "inProgress")]
+    clock.advance(0.001)
     assert poll_all(transport, url, 1) == [(200, "completed")]
 
 

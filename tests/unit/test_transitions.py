@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from replay.transitions import TRANSITION_COLUMNS, transitions
+from replay.engine import TRANSITION_COLUMNS, transitions
 
 
 def test_one_row_per_change_with_dwell_and_percentages(

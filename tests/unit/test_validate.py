@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pandas as pd
 import pytest
 
-from replay.validate import SEVERITY, Code, validate, violation_counts
+from replay.engine import SEVERITY, Code, validate, violation_counts
 
 NAN = float("nan")
 INF = float("inf")
@@ -171,7 +171,12 @@ def test_result_shape_severity_and_order(build_obs: Callable[..., pd.DataFrame])
         ),
         (
             [(0, "inProgress", 1, 202), (5, "cancelled", 1, 202)],
-            "documented by OneDrive since 2021",
+            "ends the job in the OneDrive dialect, documented since 2021",
+        ),
+        (
+            [(0, "inProgress", 1, 202), (5, "cancelled", 1, 200)],
+            "never reaching a terminal status of policy graph-beta (cancelled: ends the job in "
+            "the OneDrive dialect",
         ),
         ([(0, "inProgress", 1, 202), (2500, "inProgress", 1, 202)], "for 2500 s"),
         ([(0, "inProgress", 1, 202), (5, None, None, 200)], "HTTP 200 response without a status"),

@@ -18,7 +18,7 @@ import pytest
 from factories import obs_frame
 
 import replay
-from replay import widgets
+from replay.widgets import _explorer as widgets  # its limits, patched below
 from replay.eta import eta
 from replay.widgets import Explorer
 

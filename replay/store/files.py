@@ -79,7 +79,6 @@ FORMAT = ds.ParquetFileFormat(
 )
 _PLAIN = ds.ParquetFileFormat()
 FILESYSTEM = pa.fs.LocalFileSystem()
-_FS = FILESYSTEM  # the old name, still used by replay.distributed
 
 Kind = Literal["observations", "jobs"]
 BadFile = Literal["raise", "skip"]

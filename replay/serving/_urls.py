@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import time
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from replay.errors import UsageError
 
@@ -17,6 +17,7 @@ __all__ = [
     "copy_request_matches",
     "fake_credentials",
     "job_id_from_path",
+    "job_id_of",
     "monitor_path_and_query",
 ]
 
@@ -112,3 +113,17 @@ def job_id_from_path(path: str) -> str | None:
 def copy_request_matches(path: str) -> bool:
     """Whether ``path`` is a driveItem copy call (``.../items/{item}/copy``)."""
     return _COPY_PATH.match(path) is not None
+
+
+def job_id_of(url_or_job_id: str) -> str:
+    """The job id a monitor URL (or path) names, or ``url_or_job_id`` itself when it is an id."""
+    if "://" not in url_or_job_id and not url_or_job_id.startswith("/"):
+        return url_or_job_id
+    path = urlsplit(url_or_job_id).path
+    job_id = job_id_from_path(path)
+    if job_id is None:
+        raise UsageError(
+            f"{path!r} is not a monitor path (expected .../monitor/{{id}} or "
+            f".../operations/{{id}}; known shapes: {', '.join(sorted(set(MONITOR_PATHS.values())))})"
+        )
+    return job_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from replay._engine import Prepared, prepare
+from replay.engine._prepare import Prepared, prepare
 from replay.status import Policy
 
 __all__ = ["TRANSITION_COLUMNS", "transitions", "transitions_of"]

@@ -48,9 +48,9 @@ def run_demo(
     echo: Callable[[str], None] = print,
 ) -> DemoResult:
     """Serve ``jobs`` simulated copies on 127.0.0.1, record them over HTTP, analyse and report."""
-    from replay.scenarios import SCENARIOS
     from replay.server import MonitorServer
     from replay.simulate import simulate
+    from replay.simulate.scenarios import SCENARIOS
 
     started = time.monotonic()
     root = Path(out)
@@ -146,7 +146,7 @@ def _scaled(policy: Policy, speed: float) -> Policy:
 
 def _matching_outcomes(summary: pd.DataFrame, jobs: pd.DataFrame) -> int:
     """How many jobs got the outcome their simulated scenario should produce."""
-    from replay.scenarios import SCENARIOS
+    from replay.simulate.scenarios import SCENARIOS
 
     scenario = jobs.set_index("job_id")["labels"].map(lambda s: json.loads(s).get("scenario"))
     expected = scenario.map(

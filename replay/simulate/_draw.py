@@ -1,4 +1,4 @@
-"""The fleet simulator: vectorised timelines of many copy jobs drawn from the scenario catalogue."""
+"""The fleet simulator: many copy jobs drawn from the scenario catalogue, vectorised."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from replay._fleet import BODY_KINDS, Fleet, jobs_table, responses_frame
 from replay.errors import UsageError
-from replay.scenarios import DIALECT_SHAPES, SCENARIOS, Phase, Scenario
-from replay.timeline import Timeline
+from replay.simulate._frames import BODY_KINDS, FleetFrames, jobs_table, responses_frame
+from replay.simulate.scenarios import DIALECT_SHAPES, SCENARIOS, Phase
 
-__all__ = ["DEFAULT_START", "SCENARIOS", "Fleet", "Scenario", "simulate", "simulate_job"]
+__all__ = ["DEFAULT_START", "draw_fleet"]
 
 #: Fleets start at 22:00 UTC by default, so their four-hour window straddles UTC midnight.
 DEFAULT_START = "2026-01-05T22:00:00Z"
@@ -78,20 +77,15 @@ def _phase_table() -> _Phases:
     )
 
 
-def simulate(
+def draw_fleet(
     n_jobs: int,
     *,
     seed: int = 0,
     scenarios: Mapping[str, float] | Sequence[str] | None = None,
     dialects: Sequence[str] | None = None,
     start: datetime | str | None = None,
-) -> Fleet:
-    """Return a seeded fleet of ``n_jobs`` simulated copy jobs (same seed, same frames).
-
-    ``scenarios``: names (equal weights) or ``{name: weight}``; by default the catalogue's
-    weights (mostly ``happy_path``). Each chosen scenario appears at least once when
-    ``n_jobs`` allows. ``dialects`` are drawn uniformly per job (default all four).
-    """
+) -> FleetFrames:
+    """The frames of a seeded fleet of ``n_jobs`` jobs (see ``replay.simulate.simulate``)."""
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int | np.integer) or n_jobs < 1:
         raise UsageError(f"n_jobs must be a positive number of jobs, got {n_jobs!r}")
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
@@ -101,18 +95,12 @@ def simulate(
     rng = np.random.default_rng(seed)
     jobs = _draw_jobs(rng, int(n_jobs), names, weights, len(shapes), _start_us(start))
     rows = _rows(rng, jobs, shapes)
-    return Fleet(
+    return FleetFrames(
         responses_frame(rows, jobs, _phase_table().statuses, _phase_table().errors),
         jobs_table(rows, jobs, shapes),
-        _bounds=rows["bounds"],
-        _dialects=np.array(shapes)[jobs["dialect"]],
+        rows["bounds"],
+        np.array(shapes)[jobs["dialect"]],
     )
-
-
-def simulate_job(scenario: str, *, dialect: str | None = "graph", seed: int = 0) -> Timeline:
-    """Return the timeline of one job of ``scenario`` in ``dialect`` (default ``graph``)."""
-    fleet = simulate(1, seed=seed, scenarios=[scenario], dialects=[dialect or "graph"])
-    return fleet.timeline(str(fleet.jobs["job_id"].iloc[0]))
 
 
 def _mix(scenarios: Mapping[str, float] | Sequence[str] | None) -> tuple[list[str], np.ndarray]:

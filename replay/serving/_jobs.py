@@ -6,18 +6,19 @@ import bisect
 import json
 import secrets
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Any, Literal
-
-from aiohttp import web
-from multidict import CIMultiDict, CIMultiDictProxy
+from typing import Literal
 
 from replay.errors import ServerError, UsageError
-from replay.timeline import Response, Timeline
+from replay.serving._urls import fake_credentials, monitor_path_and_query
+from replay.simulate.timeline import Response, Timeline
 
-__all__ = ["JobTable", "Reply", "ServedJob", "error_reply", "json_reply"]
+__all__ = ["Headers", "JobTable", "Mode", "Reply", "ServedJob"]
+
+Mode = Literal["time", "step"]
+#: Header pairs as served, names in their case.
+Headers = tuple[tuple[str, str], ...]
 
 
 class Reply:
@@ -40,25 +41,21 @@ class Reply:
 
     def __init__(self, response: Response, origin: datetime | None = None) -> None:
         self.status = response.http_status
-        self.headers = CIMultiDictProxy(CIMultiDict(response.headers))
+        self.headers: Headers = response.headers
         self.body = response.body
         self.delay_s = response.delay_s
         self.drop = response.drop
         self.retry_date_ahead_s = _retry_date_ahead_s(response, origin)
         self._job_status: tuple[str | None] | None = None  # None: not parsed yet
 
-    def headers_now(self) -> CIMultiDictProxy[str] | CIMultiDict[str]:
-        """The headers to send now (a Retry-After HTTP date re-based onto the serving clock)."""
+    def headers_at(self, now: datetime) -> Headers:
+        """The headers to send at ``now`` (a Retry-After HTTP date re-based onto that clock)."""
         if self.retry_date_ahead_s is None:
             return self.headers
-        headers = CIMultiDict(self.headers)
-        due = datetime.now(UTC) + timedelta(seconds=self.retry_date_ahead_s)
-        headers["Retry-After"] = format_datetime(due, usegmt=True)
-        return headers
-
-    def response(self) -> web.Response:
-        """A fresh aiohttp response (they are single-use) with the precomputed parts."""
-        return web.Response(status=self.status, body=self.body, headers=self.headers_now())
+        due = format_datetime(now + timedelta(seconds=self.retry_date_ahead_s), usegmt=True)
+        return tuple(
+            (name, due if name.lower() == "retry-after" else value) for name, value in self.headers
+        )
 
     @property
     def job_status(self) -> str | None:
@@ -117,7 +114,7 @@ class ServedJob:
         tempauth: str,
         origin: datetime | None = None,
         *,
-        mode: Literal["time", "step"] | None = None,
+        mode: Mode | None = None,
         speed: float | None = None,
     ) -> None:
         #: This job's own mode and speed (None: the server's).
@@ -134,11 +131,9 @@ class ServedJob:
         self.steps = 0
         self.last_since: float | None = None
 
-    def reply(
-        self, mode: Literal["time", "step"], speed: float, retention_s: float
-    ) -> Reply | None:
-        """The reply to a request arriving now (None once the retention window has passed)."""
-        now = time.monotonic()
+    def reply(self, mode: Mode, speed: float, retention_s: float, now: float) -> Reply | None:
+        """The reply to a request arriving at monotonic time ``now`` (None once the retention
+        window has passed)."""
         if self.started is None:
             self.started = now
         index = self._time_index(now, speed) if mode == "time" else self._step_index()
@@ -150,7 +145,8 @@ class ServedJob:
         return self.replies[index]
 
     def _time_index(self, now: float, speed: float) -> int:
-        elapsed = (now - (self.started or now)) * speed
+        started = now if self.started is None else self.started
+        elapsed = (now - started) * speed
         return max(bisect.bisect_right(self.times, elapsed) - 1, 0)
 
     def _step_index(self) -> int:
@@ -163,21 +159,6 @@ class ServedJob:
         if mode == "step" or self.started is None:
             return now
         return self.started + self.times[-1] / speed
-
-
-def json_reply(status: int, document: Any, **headers: str) -> web.Response:
-    """A JSON response the server produces itself (errors, the copy call's answer)."""
-    return web.Response(
-        status=status,
-        body=json.dumps(document).encode(),
-        content_type="application/json",
-        headers=headers or None,
-    )
-
-
-def error_reply(status: int, code: str, message: str) -> web.Response:
-    """A Graph-style error response: ``{"error": {"code", "message"}}``."""
-    return json_reply(status, {"error": {"code": code, "message": message}})
 
 
 class JobTable:
@@ -198,12 +179,10 @@ class JobTable:
         dialect: str,
         *,
         origin: datetime | None = None,
-        mode: Literal["time", "step"] | None = None,
+        mode: Mode | None = None,
         speed: float | None = None,
     ) -> str:
         """Serve ``timeline`` in ``dialect``; return its monitor URL under ``base_url``."""
-        from replay.server._urls import fake_credentials, monitor_path_and_query
-
         credentials = fake_credentials(timeline.job_id, self.nonce)
         url = base_url + monitor_path_and_query(dialect, timeline.job_id, credentials)
         job = ServedJob(timeline, dialect, credentials.tempauth, origin, mode=mode, speed=speed)

@@ -5,11 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from replay._engine import Prepared, prepare, reuse
-from replay.status import TERMINAL_OUTCOME, Policy, load_policy
-from replay.validate import violations_of
+from replay.engine._prepare import Prepared, prepare
+from replay.engine._violations import violations_of
+from replay.status import (
+    COMPLETION_HTTP,
+    GIVE_UP_HTTP,
+    HTTP_OUTCOME,
+    OUTCOMES,
+    TERMINAL_OUTCOME,
+    Policy,
+)
 
-__all__ = ["analyse", "outcome_counts", "summarize", "summary_of"]
+__all__ = ["outcome_counts", "summarize", "summary_of"]
 
 _PROGRESS_STATUSES = ("inProgress", "updating", "completed")
 
@@ -25,22 +32,10 @@ def summarize(
 
     ``jobs`` (the recording's jobs table) supplies the recorder's outcome for jobs whose
     observations show no ending (``timed_out``, ``protocol_error``); ``violations`` saves
-    recomputing ``validate(obs, policy)`` when the caller already has it (and, when it is the
-    frame ``validate`` just returned for this very ``obs``, reuses that call's preparation).
+    recomputing ``validate(obs, policy)`` when the caller already has it. To validate and
+    summarise the same observations, ``replay.analyse`` prepares them once for both.
     """
-    pol = load_policy(policy)
-    p = reuse(obs, pol, violations) or prepare(obs, pol)
-    return summary_of(p, jobs=jobs, violations=violations)
-
-
-def analyse(
-    obs: pd.DataFrame, policy: Policy | str | None = None, *, jobs: pd.DataFrame | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return ``(validate(obs, policy), summarize(obs, policy, jobs=jobs, violations=...))``,
-    preparing ``obs`` once for both."""
-    p = prepare(obs, policy)
-    violations = violations_of(p)
-    return violations, summary_of(p, jobs=jobs, violations=violations)
+    return summary_of(prepare(obs, policy), jobs=jobs, violations=violations)
 
 
 def summary_of(
@@ -76,8 +71,6 @@ def summary_of(
 
 def outcome_counts(summary: pd.DataFrame) -> dict[str, int]:
     """Jobs per outcome, in the contract's order, outcomes with no job omitted."""
-    from replay.status import OUTCOMES
-
     counts = summary["outcome"].value_counts()
     return {o: int(counts[o]) for o in OUTCOMES if o in counts.index}
 
@@ -116,9 +109,9 @@ def _outcomes(p: Prepared, jobs: pd.DataFrame | None) -> np.ndarray:
     has_recorder = recorder != ""
     outcome[has_recorder] = recorder[has_recorder]
     last_http = p.http[p.last]
-    outcome[np.isin(last_http, (401, 403))] = "unauthorized"
-    outcome[np.isin(last_http, (404, 410))] = "monitor_expired"
-    outcome[p.per_job_any(p.http == 303)] = "completed"
+    for code in GIVE_UP_HTTP:  # the last response ended the job
+        outcome[last_http == code] = HTTP_OUTCOME[code]
+    outcome[p.per_job_any(np.isin(p.http, list(COMPLETION_HTTP)))] = "completed"  # anywhere
     ended = last_stop >= 0
     by_raw = np.array([TERMINAL_OUTCOME.get(str(v), "") for v in p.raw_values], dtype=object)
     outcome[ended] = by_raw[p.raw[last_stop[ended]]]

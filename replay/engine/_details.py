@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 
-from replay._engine import Prepared
+from replay.engine._prepare import Prepared
 from replay.status import DIALECT_STATUSES
 
-__all__ = ["detail_for"]
-
-
-def detail_for(code: str, p: Prepared, rows: np.ndarray) -> np.ndarray:
-    """The detail strings of violation ``code`` at ``rows`` (object array)."""
-    return np.asarray(_BUILDERS[code](p, rows), dtype=object)
+__all__ = [
+    "after_terminal",
+    "completed_not_100",
+    "illegal_transition",
+    "missing_status",
+    "no_terminal",
+    "pct_out_of_range",
+    "pct_regression",
+    "stalled",
+    "ts_not_increasing",
+    "unknown_status",
+]
 
 
 def _by_value(values: np.ndarray, render: Callable[[object], str]) -> np.ndarray:
@@ -24,7 +30,7 @@ def _by_value(values: np.ndarray, render: Callable[[object], str]) -> np.ndarray
     return rendered[inverse]
 
 
-def _unknown(p: Prepared, rows: np.ndarray) -> np.ndarray:
+def unknown_status(p: Prepared, rows: np.ndarray) -> np.ndarray:
     def render(value: object) -> str:
         known = DIALECT_STATUSES.get(str(value))
         hint = (
@@ -35,7 +41,7 @@ def _unknown(p: Prepared, rows: np.ndarray) -> np.ndarray:
     return _by_value(p.status_text(rows), render)
 
 
-def _missing(p: Prepared, rows: np.ndarray) -> np.ndarray:
+def missing_status(p: Prepared, rows: np.ndarray) -> np.ndarray:
     def render(http: object) -> str:
         if str(http) == "-1":
             return "imported payload without a status"
@@ -50,7 +56,7 @@ def _pair(p: Prepared, rows: np.ndarray) -> np.ndarray:
     return np.char.add(np.char.add(prev.astype(str), "\x1f"), cur.astype(str))
 
 
-def _illegal(p: Prepared, rows: np.ndarray) -> np.ndarray:
+def illegal_transition(p: Prepared, rows: np.ndarray) -> np.ndarray:
     def render(pair: object) -> str:
         a, b = str(pair).split("\x1f")
         return f"{a} -> {b} is not allowed by policy {p.policy.name}"
@@ -58,7 +64,7 @@ def _illegal(p: Prepared, rows: np.ndarray) -> np.ndarray:
     return _by_value(_pair(p, rows), render)
 
 
-def _after_terminal(p: Prepared, rows: np.ndarray) -> np.ndarray:
+def after_terminal(p: Prepared, rows: np.ndarray) -> np.ndarray:
     def render(pair: object) -> str:
         a, b = str(pair).split("\x1f")
         return f"{a} -> {b} after the job had reached a terminal status"
@@ -66,11 +72,11 @@ def _after_terminal(p: Prepared, rows: np.ndarray) -> np.ndarray:
     return _by_value(_pair(p, rows), render)
 
 
-def _out_of_range(p: Prepared, rows: np.ndarray) -> np.ndarray:
+def pct_out_of_range(p: Prepared, rows: np.ndarray) -> np.ndarray:
     return _by_value(p.pct[rows], lambda v: f"percentage {v} is outside 0..100")
 
 
-def _ts(p: Prepared, rows: np.ndarray) -> np.ndarray:
+def ts_not_increasing(p: Prepared, rows: np.ndarray) -> np.ndarray:
     back = (p.ts[rows - 1] - p.ts[rows]) / 1e6
     return np.array(
         [
@@ -83,7 +89,7 @@ def _ts(p: Prepared, rows: np.ndarray) -> np.ndarray:
     )
 
 
-def _regression(p: Prepared, rows: np.ndarray) -> np.ndarray:
+def pct_regression(p: Prepared, rows: np.ndarray) -> np.ndarray:
     prev = p.last_before(p.pct_valid, inclusive=False)[rows]
     return np.array(
         [
@@ -94,11 +100,11 @@ def _regression(p: Prepared, rows: np.ndarray) -> np.ndarray:
     )
 
 
-def _not_100(p: Prepared, rows: np.ndarray) -> np.ndarray:
+def completed_not_100(p: Prepared, rows: np.ndarray) -> np.ndarray:
     return _by_value(p.pct[rows], lambda v: f"completed at {float(str(v)):g}% instead of 100%")
 
 
-def _stalled(p: Prepared, rows: np.ndarray) -> np.ndarray:
+def stalled(p: Prepared, rows: np.ndarray) -> np.ndarray:
     start = p.state_first[rows]
     status = p.status_text(start)
     out = []
@@ -113,25 +119,13 @@ def _stalled(p: Prepared, rows: np.ndarray) -> np.ndarray:
     return np.array(out, dtype=object)
 
 
-def _no_terminal(p: Prepared, rows: np.ndarray) -> np.ndarray:
+def no_terminal(p: Prepared, rows: np.ndarray) -> np.ndarray:
     last = p.status_text(p.last_observed[rows])
 
     def render(value: object) -> str:
         where = "without any status" if value in (None, "None") else f"at {value}"
-        return f"the sequence ends {where}, never reaching a terminal status"
+        known = DIALECT_STATUSES.get(str(value))
+        policy = f" of policy {p.policy.name}" + (f" ({value}: {known})" if known else "")
+        return f"the sequence ends {where}, never reaching a terminal status{policy}"
 
     return _by_value(last.astype(str), render)
-
-
-_BUILDERS: Mapping[str, Callable[[Prepared, np.ndarray], np.ndarray]] = {
-    "unknown_status": _unknown,
-    "missing_status": _missing,
-    "illegal_transition": _illegal,
-    "after_terminal": _after_terminal,
-    "pct_out_of_range": _out_of_range,
-    "ts_not_increasing": _ts,
-    "pct_regression": _regression,
-    "completed_not_100": _not_100,
-    "stalled": _stalled,
-    "no_terminal": _no_terminal,
-}

@@ -1,10 +1,7 @@
-"""The replay engine's shared core: an observations frame as sorted numpy arrays on categorical codes."""
+"""The engine's one preparation: observations as sorted numpy arrays on categorical codes."""
 
 from __future__ import annotations
 
-import copy
-import threading
-import weakref
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -15,7 +12,7 @@ import pyarrow as pa
 from replay.errors import DatasetError
 from replay.status import Policy, load_policy
 
-__all__ = ["ENGINE_COLUMNS", "Prepared", "prepare", "reuse", "share"]
+__all__ = ["ENGINE_COLUMNS", "Prepared", "prepare"]
 
 _NEEDED = ("job_id", "seq", "ts", "status")
 #: The observation columns validate, summarize and transitions use: ``replay.read(DIR,
@@ -267,63 +264,6 @@ def prepare(obs: pd.DataFrame, policy: Policy | str | None = None) -> Prepared:
         pct_null=pct_null,
         http=_http(frame),
     )
-
-
-@dataclass(frozen=True, eq=False)
-class _Shared:
-    """A preparation kept for the next call on the same frame (see ``share``)."""
-
-    obs: weakref.ReferenceType[pd.DataFrame]
-    result: weakref.ReferenceType[pd.DataFrame]
-    shape: tuple[int, tuple[object, ...]]
-    prepared: Prepared
-    detached: bool  # prepared.frame stands in for obs (which was already in order)
-
-
-_SHARED: list[_Shared] = []  # at most one entry
-_SHARED_LOCK = threading.RLock()  # reentrant: a weakref callback may fire inside a locked block
-_DETACHED = pd.DataFrame()
-
-
-def share(obs: pd.DataFrame, result: pd.DataFrame, prepared: Prepared) -> None:
-    """Keep ``prepared`` (made from ``obs``) for one ``reuse(obs, policy, result)``.
-
-    Only one preparation is kept, without a reference to ``obs`` itself; it is dropped as soon
-    as ``obs`` or ``result`` is garbage, so it never keeps the frames alive nor outlives them.
-    """
-    kept = copy.copy(prepared)  # the cached arrays come along
-    detached = prepared.frame is obs
-    if detached:
-        object.__setattr__(kept, "frame", _DETACHED)
-    refs = weakref.ref(obs, _forget), weakref.ref(result, _forget)
-    with _SHARED_LOCK:
-        _SHARED[:] = [_Shared(*refs, _shape(obs), kept, detached)]
-
-
-def reuse(obs: pd.DataFrame, policy: Policy, result: pd.DataFrame | None) -> Prepared | None:
-    """The preparation ``share`` kept for ``obs`` and ``result`` under ``policy`` (once), or None."""
-    if result is None:
-        return None
-    with _SHARED_LOCK:
-        entry = _SHARED[0] if _SHARED else None
-        if entry is None or entry.obs() is not obs or entry.result() is not result:
-            return None
-        if entry.shape != _shape(obs) or entry.prepared.policy != policy:
-            return None
-        _SHARED.clear()
-    if entry.detached:
-        object.__setattr__(entry.prepared, "frame", obs)
-    return entry.prepared
-
-
-def _forget(ref: weakref.ReferenceType[pd.DataFrame]) -> None:
-    with _SHARED_LOCK:
-        if _SHARED and (ref is _SHARED[0].obs or ref is _SHARED[0].result):
-            _SHARED.clear()
-
-
-def _shape(obs: pd.DataFrame) -> tuple[int, tuple[object, ...]]:
-    return len(obs), tuple(obs.columns)
 
 
 def _index_dtype(n: int) -> type[np.signedinteger]:

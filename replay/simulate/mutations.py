@@ -7,16 +7,14 @@ import json
 import math
 from collections.abc import Sequence
 from itertools import pairwise
+from typing import TYPE_CHECKING, TypeVar
 
-from replay import timeline as _timeline
 from replay.errors import UsageError
-from replay.testing._timelines import (
-    TERMINAL_STATUSES,
-    Timeline,
-    error_response,
-    response_fields,
-)
-from replay.timeline import Response
+from replay.simulate._response import Response, error_response, response_fields
+from replay.status import STOP_STATUSES
+
+if TYPE_CHECKING:
+    from replay.simulate.timeline import Timeline
 
 __all__ = [
     "drop_terminal",
@@ -26,10 +24,10 @@ __all__ = [
     "stall_at",
 ]
 
+T = TypeVar("T", bound="Timeline")
 
-def stall_at(
-    timeline: _timeline.Timeline, pct: float, *, polls: int = 5, for_s: float | None = None
-) -> Timeline:
+
+def stall_at(timeline: T, pct: float, *, polls: int = 5, for_s: float | None = None) -> T:
     """The job stops moving at the first progress response at or past ``pct`` percent.
 
     That response is repeated ``polls`` more times over ``for_s`` seconds (default: ``polls``
@@ -41,7 +39,7 @@ def stall_at(
         (
             i
             for i, f in enumerate(fields)
-            if f["status"] not in TERMINAL_STATUSES
+            if f["status"] not in STOP_STATUSES
             and f["percentage_complete"] is not None
             and f["percentage_complete"] >= pct
         ),
@@ -64,12 +62,12 @@ def stall_at(
 
 
 def insert_429_burst(
-    timeline: _timeline.Timeline,
+    timeline: T,
     *,
     at: int | None = None,
     count: int = 3,
     retry_after: str | None = "1",
-) -> Timeline:
+) -> T:
     """``count`` 429 responses (``Retry-After: retry_after``; None for none) before response
     ``at`` (default: the middle one); what follows happens that much later."""
     _check_count("count", count)
@@ -80,7 +78,7 @@ def insert_429_burst(
     return _spliced(timeline, index, burst, gap * count, f"insert_429_burst({count})")
 
 
-def drop_terminal(timeline: _timeline.Timeline) -> Timeline:
+def drop_terminal(timeline: T) -> T:
     """The timeline without its terminal responses: the job never ends (the last one stays)."""
     end = _first_terminal(timeline.responses)
     if end is None:
@@ -96,8 +94,8 @@ def drop_terminal(timeline: _timeline.Timeline) -> Timeline:
 
 
 def inject_unknown_status(
-    timeline: _timeline.Timeline, status: str = "unknownFutureValue", *, at: int | None = None
-) -> Timeline:
+    timeline: T, status: str = "unknownFutureValue", *, at: int | None = None
+) -> T:
     """Response ``at`` (default: the middle one before the end) says ``status`` instead."""
     index = _index(timeline, at, low=0)
     target = timeline.responses[index]
@@ -116,7 +114,7 @@ def inject_unknown_status(
     return _rebuilt(timeline, responses, f"inject_unknown_status({status})")
 
 
-def expire_monitor(timeline: _timeline.Timeline, *, at: int | None = None) -> Timeline:
+def expire_monitor(timeline: T, *, at: int | None = None) -> T:
     """From response ``at`` on (default: the middle one) the monitor answers 404 itemNotFound."""
     index = _index(timeline, at, low=1)
     expired = error_response(timeline.responses[index].at_s, 404)
@@ -131,7 +129,7 @@ def _check_count(name: str, value: int) -> None:
         raise UsageError(f"{name} must be a positive whole number, got {value!r}")
 
 
-def _index(timeline: _timeline.Timeline, at: int | None, *, low: int) -> int:
+def _index(timeline: Timeline, at: int | None, *, low: int) -> int:
     """``at`` checked against the timeline, or the middle response before the terminal one."""
     last = _first_terminal(timeline.responses)
     end = len(timeline.responses) if last is None else last
@@ -150,13 +148,13 @@ def _first_terminal(responses: Sequence[Response]) -> int | None:
         (
             i
             for i, r in enumerate(responses)
-            if r.http_status == 303 or response_fields(r)["status"] in TERMINAL_STATUSES
+            if r.http_status == 303 or response_fields(r)["status"] in STOP_STATUSES
         ),
         None,
     )
 
 
-def _typical_gap(timeline: _timeline.Timeline) -> float:
+def _typical_gap(timeline: Timeline) -> float:
     """The median gap between responses (1 s for a one-response timeline)."""
     times = [r.at_s for r in timeline.responses]
     gaps = sorted(b - a for a, b in pairwise(times) if b > a)
@@ -174,19 +172,19 @@ def _retry_seconds(retry_after: str | None) -> float:
 
 
 def _spliced(
-    timeline: _timeline.Timeline,
+    timeline: T,
     index: int,
     inserted: Sequence[Response],
     shift_s: float,
     name: str,
-) -> Timeline:
+) -> T:
     """``inserted`` before response ``index``; that one and the rest ``shift_s`` later."""
     later = [dataclasses.replace(r, at_s=r.at_s + shift_s) for r in timeline.responses[index:]]
     return _rebuilt(timeline, (*timeline.responses[:index], *inserted, *later), name)
 
 
-def _rebuilt(timeline: _timeline.Timeline, responses: Sequence[Response], name: str) -> Timeline:
-    """A new testing Timeline with ``responses``; the mutation is appended to its labels."""
+def _rebuilt(timeline: T, responses: Sequence[Response], name: str) -> T:
+    """A new timeline with ``responses``; the mutation is appended to its labels."""
     done = timeline.labels.get("mutations")
     labels = {**timeline.labels, "mutations": f"{done}+{name}" if done else name}
-    return Timeline.of(dataclasses.replace(timeline, responses=tuple(responses), labels=labels))
+    return dataclasses.replace(timeline, responses=tuple(responses), labels=labels)

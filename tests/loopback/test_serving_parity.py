@@ -1,0 +1,225 @@
+"""The server over loopback and the socket-free transport answer every request alike."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from replay.server import MonitorServer
+from replay.serving import ManualClock
+from replay.testing import MonitorTransport, Timeline
+
+#: Headers whose values a client acts on (others, like Date and Server, are the HTTP stack's).
+HEADERS_THAT_MATTER = ("content-type", "allow", "retry-after", "location")
+STEPS = [
+    "notStarted",
+    ("inProgress", 40),
+    {"http": 429, "retry_after": "2"},
+    {"http": 503},
+    ("completed", 100),
+]
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One request of the table: method, what the URL is made of, extra headers."""
+
+    name: str
+    method: str = "GET"
+    url: Callable[[str, str], str] = lambda base, monitor: monitor
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+def _swap_tempauth(base: str, monitor: str) -> str:
+    return monitor.replace("tempauth=", "tempauth=x")
+
+
+def _other_job(base: str, monitor: str) -> str:
+    return monitor.replace("/monitor/job-1", "/monitor/nobody")
+
+
+def _no_query(base: str, monitor: str) -> str:
+    return monitor.partition("?")[0]
+
+
+def _not_a_monitor(base: str, monitor: str) -> str:
+    return base + "/drives/b!x/items/y"
+
+
+def _copy(base: str, monitor: str) -> str:
+    return base + "/v1.0/drives/b!x/items/y/copy?scenario=happy_path"
+
+
+def _copy_unknown(base: str, monitor: str) -> str:
+    return base + "/v1.0/me/drive/items/y/copy?scenario=nope"
+
+
+BEARER = (("Authorization", "Bearer abc"),)
+TABLE = [
+    Ask("poll 1"),
+    Ask("poll 2"),
+    Ask("bearer token on a known monitor", headers=BEARER),
+    Ask("bearer token on an unknown monitor", url=_other_job, headers=BEARER),
+    Ask("bearer token on a path that is no monitor", url=_not_a_monitor, headers=BEARER),
+    Ask("unknown monitor", url=_other_job),
+    Ask("not a monitor path", url=_not_a_monitor),
+    Ask("DELETE", method="DELETE"),
+    Ask("POST to a monitor", method="POST"),
+    Ask("PUT to an unknown monitor", method="PUT", url=_other_job),
+    Ask("wrong tempauth", url=_swap_tempauth),
+    Ask("no credentials", url=_no_query),
+    Ask("poll 3 (429)"),
+    Ask("poll 4 (503)"),
+    Ask("poll 5 (completed)"),
+    Ask("poll 6 (completed stays)"),
+    Ask("copy call, bad body", method="POST", url=_copy, body=b"[1, 2"),
+    Ask("copy call, unknown scenario", method="POST", url=_copy_unknown, body=b"{}"),
+    Ask("copy call", method="POST", url=_copy, body=b'{"@replay.dialect": "graph"}'),
+]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a client can tell of one answer, with the monitor's base URL taken out."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: object
+
+
+def _seen(response: httpx.Response, base: str) -> Seen:
+    headers = tuple(
+        (name, _shape(response.headers[name], base))
+        for name in HEADERS_THAT_MATTER
+        if name in response.headers
+    )
+    text = response.content.decode()
+    try:
+        body: object = json.loads(text) if text else ""
+    except ValueError:
+        body = text
+    return Seen(response.status_code, headers, body)
+
+
+def _shape(value: str, base: str) -> str:
+    """A header value without what differs by design: the base URL, credentials, a new job id."""
+    return re.sub(
+        r"/monitor/[0-9A-F-]{36}$", "/monitor/NEW", value.replace(base, "BASE").split("?")[0]
+    )
+
+
+def _answers(client: httpx.Client, base: str, monitor: str) -> list[Seen]:
+    return [
+        _seen(
+            client.request(
+                ask.method, ask.url(base, monitor), headers=ask.headers, content=ask.body
+            ),
+            base,
+        )
+        for ask in TABLE
+    ]
+
+
+@pytest.fixture
+def timeline() -> Timeline:
+    return Timeline.from_steps(STEPS, job_id="job-1", dialect="graph")
+
+
+@pytest.fixture
+def over_loopback(timeline: Timeline) -> Iterator[tuple[list[Seen], list[str]]]:
+    with MonitorServer(mode="step") as server, httpx.Client() as client:
+        monitor = server.add(timeline)
+        seen = _answers(client, server.base_url, monitor)
+        yield seen, [f"{r.method} {r.response_status}" for r in server.all_requests()]
+
+
+@pytest.fixture
+def without_sockets(timeline: Timeline) -> tuple[list[Seen], list[str]]:
+    transport = MonitorTransport(mode="step")
+    with httpx.Client(transport=transport) as client:
+        monitor = transport.add(timeline)
+        seen = _answers(client, transport.base_url, monitor)
+    return seen, [f"{r.method} {r.response_status}" for r in transport.all_requests()]
+
+
+@pytest.mark.parametrize("index", range(len(TABLE)), ids=[ask.name for ask in TABLE])
+def test_server_and_transport_answer_each_request_alike(
+    over_loopback: tuple[list[Seen], list[str]],
+    without_sockets: tuple[list[Seen], list[str]],
+    index: int,
+) -> None:
+    assert over_loopback[0][index] == without_sockets[0][index]
+
+
+def test_server_and_transport_log_the_same_requests(
+    over_loopback: tuple[list[Seen], list[str]], without_sockets: tuple[list[Seen], list[str]]
+) -> None:
+    assert over_loopback[1] == without_sockets[1]
+    assert len(over_loopback[1]) == len(TABLE)
+
+
+@pytest.mark.parametrize(
+    ("ask", "status", "code"),
+    [
+        ("bearer token on a path that is no monitor", 404, "itemNotFound"),
+        ("bearer token on an unknown monitor", 401, "unauthenticated"),
+        ("DELETE", 405, "methodNotAllowed"),
+    ],
+)
+def test_the_answers_that_used_to_differ(
+    without_sockets: tuple[list[Seen], list[str]], ask: str, status: int, code: str
+) -> None:
+    seen = without_sockets[0][[a.name for a in TABLE].index(ask)]
+    assert seen.status == status
+    assert isinstance(seen.body, dict) and seen.body["error"]["code"] == code
+    if status == 405:
+        assert ("allow", "GET") in seen.headers
+
+
+def test_time_mode_follows_an_injected_clock_without_sleeping() -> None:
+    clock = ManualClock()
+    steps = [("inProgress", 10), {"status": "inProgress", "pct": 60, "at_s": 30}]
+    timeline = Timeline.from_steps([*steps, {"status": "completed", "pct": 100, "at_s": 60}])
+    with MonitorServer(mode="time", clock=clock, retention_s=100) as server:
+        url = server.add(timeline)
+        transport = MonitorTransport(mode="time", clock=clock, retention_s=100)
+        local = transport.add(timeline)
+        seen = []
+        with httpx.Client() as client, httpx.Client(transport=transport) as offline:
+            for advance in (0, 29, 2, 29, 10, 89, 2):
+                clock.advance(advance)
+                pair = (client.get(url), offline.get(local))
+                seen.append(tuple((r.status_code, r.json().get("status")) for r in pair))
+    # The server's job clock starts at its first request; both adapters share the clock.
+    assert [a for a, _ in seen] == [b for _, b in seen]
+    statuses = [a for a, _ in seen]
+    assert statuses == [
+        (202, "inProgress"),  # 0 s
+        (202, "inProgress"),  # 29 s: still the first response
+        (202, "inProgress"),  # 31 s: the second
+        (200, "completed"),  # 60 s
+        (200, "completed"),  # 70 s: kept
+        (200, "completed"),  # 159 s: within retention (60 + 100)
+        (404, None),  # 161 s: expired
+    ]
+
+
+def test_importing_the_transport_loads_no_aiohttp_pandas_or_pyarrow() -> None:
+    code = (
+        "import sys, httpx\n"
+        "from replay.testing import MonitorTransport, Timeline\n"
+        "t = MonitorTransport()\n"
+        "url = t.add(Timeline.from_steps(['inProgress', ('completed', 100)]))\n"
+        "assert httpx.Client(transport=t).get(url).status_code == 202\n"
+        "print(sorted(m for m in ('aiohttp', 'pandas', 'pyarrow') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["[]"]
