@@ -18,9 +18,9 @@ import pytest
 from factories import obs_frame
 
 import replay
-from replay.widgets import _explorer as widgets  # its limits, patched below
 from replay.eta import eta
 from replay.widgets import Explorer
+from replay.widgets import _explorer as widgets  # its limits, patched below
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
