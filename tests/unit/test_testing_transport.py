@@ -98,6 +98,7 @@ def test_dropped_connection_raises_and_is_logged_without_status() -> None:
     assert [r.response_status for r in transport.requests(url)] == [None, 200]
 
 
+@pytest.mark.wallclock
 def test_time_mode_follows_the_job_clock_at_speed() -> None:
     steps = [("inProgress", 10), {"status": "completed", "pct": 100, "at_s": 50.0}]
     transport = MonitorTransport(mode="time", speed=200)  # 50 job seconds: 0.25 s of wall time
