@@ -30,7 +30,8 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 test: $(VENV)/.installed-dev lint
-	$(BIN)/pytest
+	$(BIN)/coverage run -m pytest
+	@echo "coverage of replay/ (lines and branches): $$($(BIN)/coverage report --format=total)%"
 
 # The unit tier without its processes and sleeps (the `slow` and `wallclock` markers): no lint.
 test-fast: $(VENV)/.installed-dev
