@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench notebook sample clean
+.PHONY: demo test test-fast lint bench notebook sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,12 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 test: $(VENV)/.installed-dev lint
-	$(BIN)/pytest
+	$(BIN)/coverage run -m pytest
+	@echo "coverage of replay/ (lines and branches): $$($(BIN)/coverage report --format=total)%"
+
+# The unit tier without its processes and sleeps (the `slow` and `wallclock` markers): no lint.
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/unit -m "not slow and not wallclock" -q -p no:cacheprovider
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py

@@ -1,15 +1,41 @@
-"""Shared fixtures: observation frames built in code; figures closed after each test."""
+"""Shared fixtures: observation frames built in code; figures closed after each test.
+
+Also the hypothesis profiles. ``ci`` (loaded when CI is set, as CI runs with CI=true) draws the
+same examples on every run, so CI never fails at random; ``dev`` (the default) draws fresh,
+fewer ones. ``HYPOTHESIS_PROFILE=ci`` (or ``dev``) overrides either. Tests set no example
+count or deadline of their own: the profile decides.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 
 import pandas as pd
 import pytest
 from factories import T0, Row, obs_frame
+from hypothesis import HealthCheck, settings
 
 __all__ = ["T0", "Row", "obs_frame"]
+
+# Both start from hypothesis's own defaults (its "default" profile), not from whatever it chose
+# by itself: it loads a "ci" profile of its own wherever a CI variable exists, even CI=false.
+# No deadline in either: a loaded 2-core machine must not fail a test for being slow.
+_DEFAULT = settings.get_profile("default")
+settings.register_profile(
+    "ci",
+    _DEFAULT,
+    derandomize=True,
+    database=None,
+    max_examples=300,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", _DEFAULT, max_examples=50, deadline=None)
+_in_ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _in_ci else "dev"))
 
 
 @pytest.fixture

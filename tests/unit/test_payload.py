@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from replay.errors import PayloadError
@@ -203,7 +203,6 @@ def test_utf8_bom_is_accepted() -> None:
 
 
 @given(st.binary(max_size=300))
-@settings(max_examples=300, deadline=None)
 def test_any_bytes_normalise_without_raising(body: bytes) -> None:
     fields = normalize(body, http_status=200, headers={"Retry-After": body.decode("latin-1")})
     assert tuple(fields) == FIELDS
@@ -225,7 +224,6 @@ JSON_VALUES = st.recursive(
 
 
 @given(JSON_VALUES)
-@settings(max_examples=300, deadline=None)
 def test_any_json_document_normalises_to_typed_fields(document: Any) -> None:
     fields = normalize(json.dumps(document))
     assert fields["status"] is None or isinstance(fields["status"], str)
@@ -431,7 +429,6 @@ ROUND_TRIPPED = ("status", "operation", "resource_id", "error_code", "error_mess
     error_message=WORDS,
     job_id=st.from_regex(r"[0-9a-f-]{0,36}", fullmatch=True),
 )
-@settings(max_examples=400, deadline=None)
 def test_normalize_inverts_render_body_for_every_dialect(
     dialect: str,
     status: str,

@@ -35,6 +35,7 @@ def _loaded_after(statement: str) -> list[str]:
     return _printed(f"import sys; {statement}; print(*(m for m in {HEAVY!r} if m in sys.modules))")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "statement",
     [
@@ -47,10 +48,12 @@ def test_importing_replay_loads_no_heavy_library(statement: str) -> None:
     assert _loaded_after(statement) == []
 
 
+@pytest.mark.slow
 def test_the_first_use_of_a_name_imports_its_module() -> None:
     assert sorted(_loaded_after("import replay; replay.read")) == ["numpy", "pandas", "pyarrow"]
 
 
+@pytest.mark.slow
 def test_submodules_are_attributes_without_an_import() -> None:
     code = "import replay; print(replay.store.read is replay.read, replay.eta.__name__)"
     assert _printed(code) == ["True", "replay.eta"]
@@ -66,6 +69,7 @@ def test_no_exported_function_shares_its_name_with_a_module() -> None:
     assert clashes == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["validate", "transitions"])
 def test_engine_functions_stay_functions_after_the_engine_loads(name: str) -> None:
     code = (

@@ -30,6 +30,7 @@ def test_the_quickstart_runs_as_written(tmp_path: Path, monkeypatch: pytest.Monk
     assert len(namespace["summary"]) == 300  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_the_command_line_examples_run_as_written(tmp_path: Path) -> None:
     blocks = _fenced_blocks("The command line", "sh")
     commands = [

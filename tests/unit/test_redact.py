@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from replay.redact import (
@@ -94,7 +94,6 @@ def assert_gone(text: str, secrets: list[str]) -> None:
 
 
 @given(monitor_urls())
-@settings(max_examples=300, deadline=None)
 def test_generated_monitor_url_credentials_never_survive_redact_url(
     case: tuple[str, list[str], list[str]],
 ) -> None:
@@ -109,7 +108,6 @@ BODY_WORDS = '{"status": "completed", "resourceLocation": ""} <a href="">monitor
 
 
 @given(monitor_urls(), st.sampled_from(["plain", "escaped-slashes", "escaped-amp", "html"]))
-@settings(max_examples=300, deadline=None)
 def test_monitor_urls_inside_json_and_html_bodies_are_redacted(
     case: tuple[str, list[str], list[str]], encoding: str
 ) -> None:
@@ -133,7 +131,6 @@ def test_monitor_urls_inside_json_and_html_bodies_are_redacted(
 
 
 @given(jwts(), st.sampled_from(["{t}", "token {t} here", '{{"x": "{t}"}}', "({t})", "x={t}"]))
-@settings(max_examples=200, deadline=None)
 def test_jwt_shaped_strings_are_redacted_anywhere(token: str, template: str) -> None:
     text = template.format(t=token)
     redacted = redact_text(text)
@@ -154,7 +151,6 @@ def test_jwt_shaped_strings_are_redacted_anywhere(token: str, template: str) -> 
         ]
     ),
 )
-@settings(max_examples=200, deadline=None)
 def test_bearer_tokens_are_redacted(token: str, template: str) -> None:
     text = template.format(t=token)
     redacted = redact_text(text)
@@ -166,7 +162,6 @@ def test_bearer_tokens_are_redacted(token: str, template: str) -> None:
     st.sampled_from(["access_token", "refresh_token", "id_token", "client_secret", "tempauth"]),
     OPAQUE,
 )
-@settings(max_examples=100, deadline=None)
 def test_credential_keys_of_json_bodies_are_redacted(key: str, value: str) -> None:
     body = json.dumps({key: value, "error": {"code": "unauthenticated"}})
     redacted = redact_text(body)
@@ -178,7 +173,6 @@ def test_credential_keys_of_json_bodies_are_redacted(key: str, value: str) -> No
     st.sampled_from(["tempauth", "c", "sig", "se", "st", "access_token", "code", "token", "key"]),
     OPAQUE,
 )
-@settings(max_examples=200, deadline=None)
 def test_secret_parameters_are_redacted_plain_or_url_encoded_in_a_nested_url(
     name: str, value: str
 ) -> None:
@@ -238,7 +232,6 @@ def test_find_secrets_names_the_kinds_found(text: str, kinds: list[str]) -> None
 
 
 @given(monitor_urls())
-@settings(max_examples=100, deadline=None)
 def test_redaction_is_idempotent(case: tuple[str, list[str], list[str]]) -> None:
     once = redact_url(case[0])
     assert redact_url(once) == once
@@ -255,7 +248,6 @@ SECRETISH = st.one_of(
 
 
 @given(st.lists(SECRETISH, min_size=1, max_size=8))
-@settings(max_examples=300, deadline=None)
 def test_the_re2_prefilter_matches_every_text_find_secrets_reports(texts: list[str]) -> None:
     column = pa.array(texts)
     unmasked = pc.replace_substring_regex(column, pattern=UNMASK_RE2, replacement=r"\1")

@@ -230,6 +230,7 @@ def test_odd_job_ids_get_valid_anchors_that_resolve() -> None:
     assert set(links) <= set(page.ids)
 
 
+@pytest.mark.slow  # a LocalCluster: worker processes on local sockets
 def test_dask_engine_counts_every_job_and_unknown_status_and_samples_curves(
     recording: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

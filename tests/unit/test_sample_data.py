@@ -58,6 +58,7 @@ def test_sample_outcomes_match_the_scenarios_ground_truth(labels: pd.DataFrame) 
     assert got[got != expected].to_dict() == {}
 
 
+@pytest.mark.slow  # git check-ignore
 def test_sample_is_compacted_small_and_tracked_by_git() -> None:
     files = [p for p in SAMPLE.rglob("*") if p.is_file()]
     assert sum(p.stat().st_size for p in files) < 5_000_000

@@ -47,6 +47,7 @@ def test_shards_are_disjoint_cover_the_fleet_and_are_balanced(n: int, jobs: int)
     assert all(abs(len(s) - expected) < 0.15 * expected + 5 for s in shards.values())
 
 
+@pytest.mark.slow
 def test_shard_of_is_the_same_in_another_process() -> None:
     # Python's hash() of a str is salted per process; the shard must not be.
     ids = [f"job-{i}" for i in range(50)] + ["ünïcode-job", ""]

@@ -296,6 +296,7 @@ def _write_many(root: str, tag: str) -> int:
     return os.getpid()
 
 
+@pytest.mark.slow
 def test_two_processes_writing_at_once_never_clash(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(2) as pool:

@@ -42,6 +42,10 @@ def careful(client: httpx.Client, url: str) -> None:
         time.sleep(float(answer.headers.get("Retry-After", 0)))
 
 
+#: The careful poller sleeps out the 0.2 s Retry-After in real time.
+WAITS = pytest.mark.wallclock
+
+
 def naive(client: httpx.Client, url: str) -> None:
     """Sends a bearer token, ignores Retry-After, polls twice more after the end."""
     for _ in range(len(THROTTLED) + 2):
@@ -72,15 +76,15 @@ CHECKS = {
 @pytest.mark.parametrize(
     ("check", "poller", "offenders", "why"),
     [
-        pytest.param("no_authorization", careful, None, "", id="auth-careful"),
+        pytest.param("no_authorization", careful, None, "", id="auth-careful", marks=WAITS),
         pytest.param(
             "no_authorization", naive, [0, 1, 2, 3, 4, 5], "sent Authorization", id="auth-naive"
         ),
-        pytest.param("retry_after", careful, None, "", id="retry-careful"),
+        pytest.param("retry_after", careful, None, "", id="retry-careful", marks=WAITS),
         pytest.param(
             "retry_after", no_token_naive, [2], "which said Retry-After 0.2 s", id="retry-naive"
         ),
-        pytest.param("stops", careful, None, "", id="stops-careful"),
+        pytest.param("stops", careful, None, "", id="stops-careful", marks=WAITS),
         pytest.param("stops", no_token_naive, [4, 5], "after #3 said completed", id="stops-naive"),
     ],
 )
