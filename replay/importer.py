@@ -28,6 +28,9 @@ _META_KEYS = frozenset({"job_id", "ts", "url", "body", "http_status", "headers"}
 _GZIP_MAGIC = b"\x1f\x8b"
 #: Epoch numbers above this are milliseconds or worse, not seconds (year 5138).
 _MAX_EPOCH_S = 1e11
+#: The times a line may carry: what a timestamp, pandas and matplotlib all hold.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,10 @@ def parse_line(text: str) -> tuple[str, int, str | None, dict[str, Any]]:
         item = json.loads(text)
     except json.JSONDecodeError as err:
         raise PayloadError(f"not valid JSON ({err.msg} at column {err.colno})") from None
+    except RecursionError:
+        raise PayloadError("JSON nested too deeply to be a monitor payload") from None
+    except ValueError as err:  # e.g. an integer of more digits than Python converts
+        raise PayloadError(f"not a usable JSON payload ({err})") from None
     if not isinstance(item, dict):
         raise PayloadError(f"expected a JSON object, got {type(item).__name__}")
     ts = _ts_us(item.get("ts"))
@@ -104,6 +111,8 @@ def _ts_us(value: Any) -> int:
             raise PayloadError(
                 f'"ts" {value!r} is not epoch seconds (milliseconds? divide by 1000)'
             )
+        if value < 0:
+            raise PayloadError(f'"ts" {value!r} is before 1970: epoch seconds are positive')
         return round(value * 1_000_000)
     if not isinstance(value, str):
         raise PayloadError(f'"ts" must be ISO 8601 or epoch seconds, got {value!r}')
@@ -113,7 +122,16 @@ def _ts_us(value: Any) -> int:
         raise PayloadError(f'"ts" {value!r} is not ISO 8601 (e.g. 2026-01-05T23:00:00Z)') from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return round(parsed.timestamp() * 1_000_000)
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not _EARLIEST <= utc < _LATEST:
+        raise PayloadError(
+            f'"ts" {value!r} is outside the times a recording holds '
+            f"({_EARLIEST:%Y-%m-%d} to {_LATEST:%Y-%m-%d} UTC)"
+        )
+    return round(utc.timestamp() * 1_000_000)
 
 
 def _job_id(value: Any, url: str | None) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from replay import store
 from replay.cli import main
@@ -197,3 +200,64 @@ def test_cli_exits_2_and_writes_nothing(
     assert code == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+HOSTILE_LINES = [
+    pytest.param("[" * 200_000 + "]" * 200_000, "nested too deeply", id="200k-levels"),
+    pytest.param(
+        '{"job_id": "j", "ts": "2026-01-05T23:00:00Z", "status": "inProgress", "n": '
+        + "9" * 5000
+        + "}",
+        "not a usable JSON payload",
+        id="5000-digit-number",
+    ),
+    pytest.param(
+        '{"job_id": "j", "ts": "0001-01-01T00:00:00+14:00"}', "outside the times", id="year-1"
+    ),
+    pytest.param(
+        '{"job_id": "j", "ts": "9999-12-31T23:59:59-14:00"}', "outside the times", id="year-9999"
+    ),
+    pytest.param('{"job_id": "j", "ts": -99999999999}', "before 1970", id="far-negative"),
+    pytest.param('{"job_id": "j", "ts": -5}', "before 1970", id="negative"),
+]
+
+
+@pytest.mark.parametrize(("line", "why"), HOSTILE_LINES)
+def test_a_hostile_line_is_one_bad_line_not_an_aborted_import(
+    tmp_path: Path, line: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "mixed.jsonl"
+    good = '{"job_id": "ok", "ts": "2026-01-05T23:00:00Z", "status": "inProgress"}'
+    source.write_text(f"{good}\n{line}\n{good.replace('23:00:00', '23:00:05')}\n")
+    assert main(["import", str(source), "--out", str(tmp_path / "rec")]) == 0
+    err = capsys.readouterr().err
+    assert f"{source}:2: " in err and why in err
+    assert len(store.read(tmp_path / "rec")) == 2
+    assert main(["import", str(source), "--out", str(tmp_path / "strict"), "--strict"]) == 2
+
+
+def test_an_import_that_imports_nothing_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    har = tmp_path / "capture.har"
+    har.write_text('{"log": {"version": "1.2", "entries": []}}\n')
+    assert main(["import", str(har), "--out", str(tmp_path / "rec")]) == 2
+    err = capsys.readouterr().err
+    assert "nothing imported" in err and f"{har}:1: " in err
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=10,
+    ),
+    st.sampled_from(["ts", "job_id", "url", "body", "http_status", "headers", "status"]),
+)
+def test_any_json_line_parses_or_is_a_payload_error(value: object, key: str) -> None:
+    import json
+
+    line = {"job_id": "j", "ts": "2026-01-05T23:00:00Z", "status": "inProgress", key: value}
+    with contextlib.suppress(PayloadError):  # anything else escaping is the bug
+        parse_line(json.dumps(line))
