@@ -23,6 +23,7 @@ __all__ = [
     "frame_records",
     "load_dataset",
     "print_table",
+    "require_observations",
     "to_json",
 ]
 
@@ -83,6 +84,21 @@ def load_policy_arg(args: argparse.Namespace) -> Policy:
     from replay.status import load_policy
 
     return load_policy(getattr(args, "policy", None))
+
+
+def require_observations(root: str, args: argparse.Namespace) -> None:
+    """A DatasetError unless the recording at ``root`` holds at least one observation: a gate
+    (``--fail-on``) never passes on a recording it could not read a row of."""
+    from replay.errors import DatasetError
+    from replay.store import files
+
+    footers = files.observation_footers(files.recording_root(root), bad_file_mode(args))
+    if not any(footer.num_rows for footer in footers):
+        raise DatasetError(
+            f"{root} holds no observations: nothing was recorded, or its Parquet files are not "
+            f"under {root}/observations/date=YYYY-MM-DD/ where replay reads them",
+            path=root,
+        )
 
 
 def load_dataset(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:

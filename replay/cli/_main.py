@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -59,12 +60,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         code: int = args.run(args)
+        sys.stdout.flush()  # an output that cannot take it (a full disk) fails here, not at exit
     except ReplayError as err:
         print(f"replay {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except OSError as err:  # writing an output: a full disk, a read-only folder, /dev/full
+        where = f": {err.filename}" if err.filename else " (standard output)"
+        print(
+            f"replay {args.command}: error: {err.strerror or err}{where}; check the free space "
+            "and permissions of where the output goes",
+            file=sys.stderr,
+        )
+        _drop_unwritable_stdout()
         return 2
     except KeyboardInterrupt:
         print(f"replay {args.command}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
     return code
+
+
+def _drop_unwritable_stdout() -> None:
+    """When stdout cannot take what it holds, point it at /dev/null, so that the interpreter's
+    final flush does not fail again with a traceback."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        pass
+    else:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        sys.stdout.flush()
+    except (OSError, ValueError):  # no file descriptor (a test's capture): nothing to protect
+        pass

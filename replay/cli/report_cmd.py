@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from replay.cli._common import add_reading_options, engine_of
+from replay.cli._common import add_reading_options, engine_of, require_observations
 from replay.errors import UsageError
 
 __all__ = ["register", "run"]
@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     from replay.report import write_comparison, write_report
 
     _check(args)
+    for folder in args.dirs:
+        require_observations(folder, args)
     options: dict[str, Any] = {
         "policy": args.policy,
         "on_bad_file": "skip" if args.skip_bad_files else "raise",

@@ -14,6 +14,7 @@ from replay.cli._common import (
     load_dataset,
     load_policy_arg,
     print_table,
+    require_observations,
     to_json,
 )
 
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from replay.engine import outcome_counts, summarize
 
     policy = load_policy_arg(args)
+    require_observations(args.dir, args)
     if engine_of(args) == "dask":
         from replay.distributed import summarize_dataset
 

@@ -13,6 +13,7 @@ from replay.cli._common import (
     load_dataset,
     load_policy_arg,
     print_table,
+    require_observations,
     to_json,
 )
 
@@ -46,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from replay.engine import validate, violation_counts
 
     policy = load_policy_arg(args)
+    require_observations(args.dir, args)
     if engine_of(args) == "dask":
         from replay.distributed import validate_dataset
 

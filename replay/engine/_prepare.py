@@ -234,6 +234,12 @@ def prepare(obs: pd.DataFrame, policy: Policy | str | None = None) -> Prepared:
     job_codes = jobs.codes.astype(np.int32)
     if (job_codes < 0).any():
         raise DatasetError("column 'job_id' has missing values: every observation needs its job id")
+    if obs["seq"].isna().any():
+        raise DatasetError(
+            "column 'seq' has missing values: every observation needs its index within its job "
+            "(replay writes 0, 1, 2, ... per job)",
+            column="seq",
+        )
     seq = obs["seq"].to_numpy(dtype=np.int64)
     order = _grouping_order(job_codes, seq)
     frame = obs if order is None else obs.iloc[order].reset_index(drop=True)

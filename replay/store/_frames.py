@@ -21,7 +21,7 @@ def observations_frame(table: pa.Table) -> pd.DataFrame:
     """
     table = table.unify_dictionaries()
     job_codes, job_values = _codes(table["job_id"])
-    key = _sort_key(job_codes, table["seq"].to_numpy())
+    key = _sort_key(job_codes, _seq(table["seq"]))
     # The scan is a few runs already sorted (one per file): a stable merge sort finds them.
     order = None if _is_sorted(key) else np.argsort(key, kind="stable")
     del key
@@ -48,6 +48,19 @@ def observations_frame(table: pa.Table) -> pd.DataFrame:
         columns[name] = _series(name, pa.chunked_array([single]))
         del single
     return pd.DataFrame(columns, copy=False)
+
+
+def _seq(column: pa.ChunkedArray) -> np.ndarray:
+    """``seq`` as integers; a DatasetError when a file left some out (they order each job)."""
+    if column.null_count:
+        from replay.errors import DatasetError
+
+        raise DatasetError(
+            f"column 'seq' has missing values ({column.null_count} of {len(column)} rows): every "
+            "observation needs its index within its job (replay writes 0, 1, 2, ... per job)",
+            column="seq",
+        )
+    return column.to_numpy()
 
 
 def _sort_key(job_codes: np.ndarray, seq: np.ndarray) -> np.ndarray:

@@ -106,8 +106,14 @@ def partition_dirs(
     if not folder.is_dir():
         return []
     found = []
-    for entry in os.scandir(folder):
-        if not entry.is_dir() or entry.name.startswith((".", "_")):
+    for entry in _entries(folder):
+        if entry.name.startswith((".", "_")):
+            continue
+        if not _is_dir(entry):
+            if entry.name.endswith(".parquet"):
+                on_bad(DatasetError(f"{entry.path} lies outside a date=YYYY-MM-DD partition, "
+                                    f"so it is not read: move it into {folder}/date=YYYY-MM-DD/ "
+                                    f"(the UTC date of its rows)", path=entry.path))  # fmt: skip
             continue
         try:
             found.append(
@@ -134,11 +140,36 @@ def data_files(folder: Path) -> list[Path]:
     return current
 
 
-def _list_parquet(folder: Path) -> list[Path]:
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    """The entries of ``folder`` (none when it does not exist); a DatasetError naming it when
+    it cannot be listed (a file where a folder belongs, no permission, a symlink loop)."""
     try:
-        entries = list(os.scandir(folder))
+        return list(os.scandir(folder))
     except FileNotFoundError:
         return []
+    except OSError as err:
+        why = "it is a file, not a folder" if isinstance(err, NotADirectoryError) else err.strerror
+        raise DatasetError(
+            f"cannot list {folder}: {why or err}; a recording folder holds folders "
+            f"observations/ and jobs/ that replay can read (check the path and its permissions)",
+            path=str(folder),
+        ) from None
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether ``entry`` is a folder (following links); a DatasetError when it cannot be told."""
+    try:
+        return entry.is_dir()
+    except OSError as err:
+        raise DatasetError(
+            f"cannot read {entry.path}: {err.strerror or err} (a symbolic link to itself?); "
+            "remove it or point it at a real folder",
+            path=entry.path,
+        ) from None
+
+
+def _list_parquet(folder: Path) -> list[Path]:
+    entries = _entries(folder)
     names = [e.name for e in entries if e.name.endswith(".parquet") and e.is_file()]
     return [folder / n for n in sorted(names) if not n.startswith((".", "_"))]
 
@@ -146,10 +177,7 @@ def _list_parquet(folder: Path) -> list[Path]:
 def stale_temporaries(folder: Path, older_than_s: float) -> list[Path]:
     """Temporary files left in ``folder`` by writers that died before renaming them."""
     limit = time.time() - older_than_s
-    try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        return []
+    entries = _entries(folder)
     return [
         Path(e.path)
         for e in entries
@@ -353,8 +381,24 @@ def _read_footer(path: Path, kind: Kind) -> Footer:
     meta = fragment.metadata.metadata or {}
     _check_version(path, meta.get(METADATA_KEY), fragment.physical_schema)
     _check_columns(path, fragment.physical_schema, OBSERVATIONS if kind == "observations" else JOBS)
-    replaces = tuple(json.loads(meta[REPLACES_KEY])) if REPLACES_KEY in meta else ()
+    replaces = _replaced_names(path, meta[REPLACES_KEY]) if REPLACES_KEY in meta else ()
     return Footer(path, fragment.metadata.num_rows, replaces, fragment)
+
+
+def _replaced_names(path: Path, raw: bytes) -> tuple[str, ...]:
+    """The file names a compaction output says it replaces (a DatasetError when unreadable)."""
+    try:
+        names = json.loads(raw)
+    except ValueError:
+        names = None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise DatasetError(
+            f"{path} has unreadable {REPLACES_KEY.decode()} metadata (expected a JSON list of "
+            "file names): it was not written by replay's compaction; move it out of the "
+            "recording folder, or read with on_bad_file='skip'",
+            path=str(path),
+        )
+    return tuple(names)
 
 
 def _check_version(path: Path, raw: bytes | None, schema: pa.Schema) -> None:
@@ -366,7 +410,7 @@ def _check_version(path: Path, raw: bytes | None, schema: pa.Schema) -> None:
             path=str(path),
         )
     version = raw.decode(errors="replace")
-    if not version.isdigit():
+    if not version.isdigit() or len(version.lstrip("0")) > 9:
         raise DatasetError(
             f"{path} has an unreadable {METADATA_KEY.decode()} {version!r} (expected a number "
             f"such as {SCHEMA_VERSION!r}); move it out of the recording folder",
