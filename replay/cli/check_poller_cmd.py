@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from replay.cli._numbers import count, seconds, times
+
 __all__ = ["register", "run"]
 
 _EPILOG = """\
@@ -50,9 +52,11 @@ def register(sub: Any) -> None:
         metavar="D",
         help="dialects (legacy, graph, sharepoint-v21, consumer; default all four)",
     )
-    parser.add_argument("--parallel", type=int, default=4, metavar="N", help="runs at once (4)")
     parser.add_argument(
-        "--timeout", type=float, default=20.0, metavar="S", help="seconds per run (20)"
+        "--parallel", type=count("runs", 1, 256), default=4, metavar="N", help="runs at once (4)"
+    )
+    parser.add_argument(
+        "--timeout", type=seconds(), default=20.0, metavar="S", help="seconds per run (20)"
     )
     parser.add_argument(
         "--mode",
@@ -63,7 +67,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--speed",
-        type=float,
+        type=times("job seconds per wall second"),
         default=60.0,
         metavar="X",
         help="job seconds per wall second in time mode (60)",
@@ -76,7 +80,7 @@ def register(sub: Any) -> None:
     )
     parser.add_argument(
         "--give-up-after",
-        type=int,
+        type=count("requests", 0),
         default=2,
         metavar="N",
         help="requests allowed after the first 401/403/404/410 (2)",
@@ -87,7 +91,9 @@ def register(sub: Any) -> None:
         help="serve requests that carry Authorization instead of answering 401 (still graded "
         "as a failure), to see a poller's other checks",
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (0)")
+    parser.add_argument(
+        "--seed", type=count("the seed", 0), default=0, metavar="S", help="random seed (0)"
+    )
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.add_argument(
         "command",

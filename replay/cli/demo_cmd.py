@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from replay.cli._numbers import count
+
 __all__ = ["register", "run"]
 
 
@@ -17,8 +19,12 @@ def register(sub: Any) -> None:
         "serving a simulated fleet (every scenario and dialect, time compressed), recorded over "
         "real HTTP, validated, summarised and reported.",
     )
-    parser.add_argument("--jobs", type=int, default=200, help="simulated copy jobs (default 200)")
-    parser.add_argument("--seed", type=int, default=0, help="simulator seed (default 0)")
+    parser.add_argument(
+        "--jobs", type=count("jobs"), default=200, help="simulated copy jobs (default 200)"
+    )
+    parser.add_argument(
+        "--seed", type=count("the seed", 0), default=0, help="simulator seed (default 0)"
+    )
     parser.add_argument(
         "--out", default="demo-output", help="output folder (default ./demo-output)"
     )

@@ -10,6 +10,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from replay.cli._numbers import seconds, times
+
 __all__ = ["register", "run"]
 
 _EPILOG = """\
@@ -48,14 +50,14 @@ def register(sub: Any) -> None:
     parser.add_argument("--out", metavar="DIR", required=True, help="the recording folder")
     _seconds(parser, "--interval", 1.0, "first interval between polls of a job")
     _seconds(parser, "--max-interval", 60.0, "cap of the backoff while nothing changes")
-    _seconds(parser, "--deadline", 86400.0, "give up on a job after this long (0: never)")
-    _seconds(parser, "--max-retry-after", 600.0, "cap on a server's Retry-After")
+    _seconds(parser, "--deadline", 86400.0, "give up on a job after this long (0: never)", "never")
+    _seconds(parser, "--max-retry-after", 600.0, "cap on a server's Retry-After", "no wait")
     parser.add_argument(
         "--concurrency", type=int, default=64, metavar="N", help="requests in flight (default 64)"
     )
     parser.add_argument(
         "--max-rps",
-        type=float,
+        type=times("requests per second", zero="no cap"),
         default=100.0,
         metavar="R",
         help="requests per second over all jobs (default 100; 0: no cap)",
@@ -75,9 +77,15 @@ def register(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _seconds(parser: argparse.ArgumentParser, flag: str, default: float, text: str) -> None:
+def _seconds(
+    parser: argparse.ArgumentParser, flag: str, default: float, text: str, zero: str | None = None
+) -> None:
     parser.add_argument(
-        flag, type=float, default=default, metavar="S", help=f"{text} (default {default:g} s)"
+        flag,
+        type=seconds(zero=zero),
+        default=default,
+        metavar="S",
+        help=f"{text} (default {default:g} s)",
     )
 
 

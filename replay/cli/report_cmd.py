@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from replay.cli._common import add_reading_options, engine_of, require_observations
+from replay.cli._numbers import count
 from replay.errors import UsageError
 
 __all__ = ["register", "run"]
@@ -34,7 +35,10 @@ def register(sub: Any) -> None:
         "--labels", metavar="A,B", help="the two recordings' labels (default: folder names)"
     )
     parser.add_argument(
-        "--top", type=int, default=50, help="violations to list, each linked to its job (50)"
+        "--top",
+        type=count("rows", 0),
+        default=50,
+        help="violations to list, each linked to its job (50)",
     )
     add_reading_options(
         parser,

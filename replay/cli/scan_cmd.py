@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from replay.cli._numbers import count
+
 __all__ = ["register", "run"]
 
 _EPILOG = """\
@@ -29,7 +31,7 @@ def register(sub: Any) -> None:
     parser.add_argument("dir", metavar="DIR", help="the folder (or one file) to scan")
     parser.add_argument(
         "--limit",
-        type=int,
+        type=count("rows", 0),
         default=200,
         metavar="N",
         help="findings to print (default 200; 0 prints all)",

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from replay.server import MonitorServer
     from replay.simulate import Timeline
 
+from replay.cli._numbers import count, seconds, times
+
 __all__ = ["register", "run"]
 
 _EPILOG = """\
@@ -40,9 +42,19 @@ def register(sub: Any) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--jobs", type=int, default=20, metavar="N", help="jobs (default 20)")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    parser.add_argument("--port", type=int, default=0, metavar="P", help="port (default any free)")
+    parser.add_argument(
+        "--jobs", type=count("jobs"), default=20, metavar="N", help="jobs (default 20)"
+    )
+    parser.add_argument(
+        "--seed", type=count("the seed", 0), default=0, metavar="S", help="random seed (default 0)"
+    )
+    parser.add_argument(
+        "--port",
+        type=count("the port", 0, 65535),
+        default=0,
+        metavar="P",
+        help="port (default any free)",
+    )
     parser.add_argument(
         "--dialect",
         metavar="D",
@@ -51,11 +63,15 @@ def register(sub: Any) -> None:
     )
     parser.add_argument("--mode", choices=("time", "step"), default="time", help=_MODE_HELP)
     parser.add_argument(
-        "--speed", type=float, default=1.0, metavar="X", help="job seconds per wall second"
+        "--speed",
+        type=times("job seconds per wall second"),
+        default=1.0,
+        metavar="X",
+        help="job seconds per wall second",
     )
     parser.add_argument(
         "--retention",
-        type=float,
+        type=seconds(zero="404 at once"),
         default=86400.0,
         metavar="S",
         help="job seconds the last response stays before 404 (default 86400)",

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from replay.cli._numbers import count
 from replay.errors import UsageError
 
 __all__ = ["parse_dialects", "parse_scenarios", "register", "run"]
@@ -21,9 +22,11 @@ def register(sub: Any) -> None:
         "recording (observations + jobs). Same seed, same dataset.",
     )
     parser.add_argument(
-        "--jobs", type=_positive, required=True, metavar="N", help="jobs to simulate"
+        "--jobs", type=count("jobs"), required=True, metavar="N", help="jobs to simulate"
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument(
+        "--seed", type=count("the seed", 0), default=0, metavar="S", help="random seed (default 0)"
+    )
     parser.add_argument(
         "--out", required=True, metavar="DIR", help="a new or empty folder for the recording"
     )
@@ -96,13 +99,3 @@ def parse_dialects(text: str | None) -> list[str] | None:
     if text is None:
         return None
     return [item.strip() for item in text.split(",") if item.strip()]
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of jobs") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: give at least 1 job")
-    return value

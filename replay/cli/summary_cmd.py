@@ -17,6 +17,7 @@ from replay.cli._common import (
     require_observations,
     to_json,
 )
+from replay.cli._numbers import count
 
 __all__ = ["register", "run"]
 
@@ -42,7 +43,7 @@ def register(sub: Any) -> None:
     add_dataset_arguments(parser)
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.add_argument(
-        "--limit", type=int, default=50, help="jobs of the table to print (default 50)"
+        "--limit", type=count("rows", 0), default=50, help="jobs of the table to print (default 50)"
     )
     parser.set_defaults(run=run)
 

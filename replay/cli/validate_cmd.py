@@ -16,6 +16,7 @@ from replay.cli._common import (
     require_observations,
     to_json,
 )
+from replay.cli._numbers import count
 
 __all__ = ["register", "run"]
 
@@ -37,7 +38,7 @@ def register(sub: Any) -> None:
         help="the lowest severity that makes the exit code 1 (default error)",
     )
     parser.add_argument(
-        "--limit", type=int, default=50, help="rows of the table to print (default 50)"
+        "--limit", type=count("rows", 0), default=50, help="rows of the table to print (default 50)"
     )
     parser.set_defaults(run=run)
 

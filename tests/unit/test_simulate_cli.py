@@ -47,7 +47,7 @@ def test_simulate_start_moves_the_partitions(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--jobs", "0"], "at least 1 job"),
+        (["--jobs", "0"], "jobs must be a whole number at least 1"),
         (["--jobs", "many"], "not a whole number"),
         (["--jobs", "5", "--scenarios", "nope"], "unknown scenario"),
         (["--jobs", "5", "--scenarios", "happy_path=x"], "NAME=WEIGHT"),
@@ -55,7 +55,7 @@ def test_simulate_start_moves_the_partitions(tmp_path: Path) -> None:
         (["--jobs", "5", "--scenarios", ","], "empty"),
         (["--jobs", "5", "--dialects", "soap"], "unknown dialect"),
         (["--jobs", "5", "--start", "yesterday"], "ISO 8601"),
-        (["--jobs", "5", "--seed", "-1"], "non-negative"),
+        (["--jobs", "5", "--seed", "-1"], "the seed must be a whole number at least 0"),
         (["--seed", "1"], "required"),
     ],
 )
