@@ -12,8 +12,9 @@ import numpy as np
 from replay.check._plan import GIVE_UP_STATUSES, CheckJob
 from replay.check._run import ProcessResult
 from replay.serving import RequestRecord
+from replay.simulate import response_fields
 
-__all__ = ["CHECKS", "Check", "Grading", "RunResult", "grade"]
+__all__ = ["CHECKS", "Check", "Grading", "RunResult", "crash_sign", "grade"]
 
 #: The checks of a run, in table order (stable names: they are keys of the JSON output).
 CHECKS: tuple[str, ...] = (
@@ -64,9 +65,18 @@ class RunResult:
         """Whether no check failed (checks that did not apply count as passed)."""
         return all(c.passed is not False for c in self.checks.values())
 
+    @property
+    def crash(self) -> str | None:
+        """What makes the exit look like a crash rather than a conclusion, or None."""
+        return crash_sign(self.process)
+
     def why(self) -> str:
-        """The details of the failed checks, joined (empty when the run passed)."""
-        return "; ".join(c.detail for c in self.checks.values() if c.passed is False)
+        """The details of the failed checks and any sign of a crash, joined (empty when the run
+        passed cleanly): a conclusion reached by crashing is right by accident."""
+        parts = [c.detail for c in self.checks.values() if c.passed is False]
+        if self.crash is not None:
+            parts.append(f"the exit looks like a crash: {self.crash}")
+        return "; ".join(parts)
 
 
 def grade(
@@ -81,7 +91,7 @@ def grade(
     index = _served_index(job, at, status, served, grading)
     checks = {
         "ended": _ended(process),
-        "conclusion": _conclusion(job, process, grading.expect_stdout, polls=len(log)),
+        "conclusion": _conclusion(job, process, grading.expect_stdout, served, index),
         "no_authorization": _no_authorization(auth),
         "retry_after": _retry_after(job, at, status, served, index),
         "stops_after_terminal": _stops_after_terminal(job, served, index),
@@ -120,20 +130,44 @@ def _ended(process: ProcessResult) -> Check:
 
 
 def _conclusion(
-    job: CheckJob, process: ProcessResult, expect_stdout: str | None, *, polls: int
+    job: CheckJob,
+    process: ProcessResult,
+    expect_stdout: str | None,
+    served: np.ndarray,
+    index: np.ndarray,
 ) -> Check:
     wanted = "success" if job.expects_success else "failure"
     if process.timed_out:
         return Check(False, f"no conclusion (killed); expected {wanted} ({job.expected_outcome})")
-    if not polls:
+    if not len(served):
         # Exiting non-zero on a failing scenario without looking is luck, not a conclusion.
         said = _last_line(process.stderr) or _last_line(process.stdout) or "no output"
         return Check(False, f"exit {process.exit_code} without polling the monitor ({said})")
     if expect_stdout is not None:
         return _stdout_conclusion(job, process.stdout, expect_stdout)
     said = "success" if process.exit_code == 0 else "failure"
+    if said == "success" and not (served & job.completes[index]).any():
+        return _early_success(job, process, served, index)
     detail = f"exit {process.exit_code} ({said}); expected {wanted} ({job.expected_outcome})"
     return Check(said == wanted, detail)
+
+
+def _early_success(
+    job: CheckJob, process: ProcessResult, served: np.ndarray, index: np.ndarray
+) -> Check:
+    """Exit 0 although no completion was ever served: success taken before the copy ended."""
+    last = int(np.flatnonzero(served)[-1]) if served.any() else None
+    if last is None:
+        where = "before any answer was served"
+    else:
+        pct = response_fields(job.timeline.responses[index[last]])["percentage_complete"]
+        at = "no percentage" if pct is None else f"{pct:g} %"
+        where = f"at request {last + 1} ({at})"
+    return Check(
+        False,
+        f"exit {process.exit_code} (success) {where}, but the server never served a "
+        "completion (a completed body or a 303): success was concluded too early",
+    )
 
 
 def _last_line(text: str) -> str:
@@ -208,3 +242,47 @@ def _gives_up(status: np.ndarray, limit: int) -> Check:
     if after > limit:
         return Check(False, f"polled {after} more times after a {code} (at most {limit})")
     return Check(True, f"gave up after a {code} ({after} more requests)")
+
+
+#: What crashed programs print, per runtime: the line that names the error follows the marker.
+_CRASH_MARKERS: tuple[tuple[str, str], ...] = (
+    ("Traceback (most recent call last):", "Python"),
+    ("panicked at", "Rust"),
+    ("panic: ", "Go"),
+    ("Unhandled exception.", ".NET"),
+    ("Exception in thread", "Java"),
+    ("    at ", "JavaScript"),
+)
+
+
+def crash_sign(process: ProcessResult) -> str | None:
+    """Why an exit looks like a crash (a signal, a runtime's stack trace), or None."""
+    code = process.exit_code
+    if code is not None and (code < 0 or 128 < code < 160):
+        number = -code if code < 0 else code - 128
+        return f"killed by signal {_signal_name(number)}"
+    for marker, runtime in _CRASH_MARKERS:
+        if marker in process.stderr:
+            return f"{runtime} error: {_error_line(process.stderr, runtime)}"
+    return None
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _error_line(stderr: str, runtime: str) -> str:
+    """The line naming the error: the last one for Python, else the first non-stack line."""
+    from replay.redact import redact_text
+
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    if runtime == "Python":
+        chosen = lines[-1] if lines else ""
+    else:
+        chosen = next((line for line in lines if not line.startswith("at ")), "")
+    return redact_text(chosen[:200])

@@ -51,8 +51,9 @@ class CheckJob:
     """One run of the poller: a scenario in a dialect, its served timeline, what it should end in.
 
     Per response of ``timeline``: ``terminal`` (a terminal status, or a 303: the job is over),
-    ``retry_s`` (the Retry-After wait in seconds; NaN when none) and ``retry_date`` (served as an
-    HTTP date rather than seconds).
+    ``retry_s`` (the Retry-After wait in seconds; NaN when none), ``retry_date`` (served as an
+    HTTP date rather than seconds) and ``completes`` (a ``completed`` body or a 303: the one
+    answer after which a poller may report success).
     """
 
     scenario: str
@@ -62,6 +63,7 @@ class CheckJob:
     terminal: np.ndarray
     retry_s: np.ndarray
     retry_date: np.ndarray
+    completes: np.ndarray
 
     @property
     def expects_success(self) -> bool:
@@ -130,6 +132,7 @@ def _job(scenario: str, dialect: str, timeline: Timeline) -> CheckJob:
         terminal=np.array([_ends_job(r) for r in responses], dtype=bool),
         retry_s=np.array([w for w, _ in retry], dtype=float),
         retry_date=np.array([d for _, d in retry], dtype=bool),
+        completes=np.array([_completes(r) for r in responses], dtype=bool),
     )
 
 
@@ -165,10 +168,17 @@ def _date_second(response: Response) -> float:
 
 def _ends_job(response: Response) -> bool:
     """Whether ``response`` is a job's final answer: a 303, or a body with a terminal status."""
-    if response.http_status in COMPLETION_HTTP:
-        return True
+    return response.http_status in COMPLETION_HTTP or _body_status(response) in TERMINAL_STATUSES
+
+
+def _completes(response: Response) -> bool:
+    """Whether ``response`` says the copy succeeded: a 303, or a ``completed`` body."""
+    return response.http_status in COMPLETION_HTTP or _body_status(response) == "completed"
+
+
+def _body_status(response: Response) -> object:
     try:
         document = json.loads(response.body)
     except (ValueError, UnicodeDecodeError):
-        return False
-    return isinstance(document, dict) and document.get("status") in TERMINAL_STATUSES
+        return None
+    return document.get("status") if isinstance(document, dict) else None

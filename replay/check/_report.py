@@ -90,6 +90,7 @@ def _run_dict(run: RunResult) -> dict[str, Any]:
         "polls": run.polls,
         "passed": run.passed,
         "checks": {name: asdict(run.checks[name]) for name in CHECKS},
+        "crash": run.crash,
         "stdout_tail": _tail(process.stdout),
         "stderr_tail": _tail(process.stderr),
     }

@@ -137,7 +137,10 @@ def test_naive_poller_fails_exactly_the_checks_its_bugs_break(
 
 
 def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["check-poller", *argv])
+    try:
+        code = main(["check-poller", *argv])
+    except SystemExit as done:  # argparse's own errors (a bad number) exit through SystemExit
+        code = int(done.code or 0)
     out, err = capsys.readouterr()
     return code, out, err
 

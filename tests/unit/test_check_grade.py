@@ -116,8 +116,9 @@ def test_gives_up_within_the_allowed_requests_after_a_404(
 @pytest.mark.parametrize(
     ("scenario", "exit_code", "timed_out", "polls", "passed"),
     [
-        ("happy_path", 0, False, 1, True),
-        ("happy_path", 1, False, 1, False),
+        ("happy_path", 0, False, 2, True),
+        ("happy_path", 0, False, 1, False),  # success before the completion was served
+        ("happy_path", 1, False, 2, False),
         ("failed_with_error", 1, False, 1, True),
         ("failed_with_error", 0, False, 1, False),
         ("no_terminal", 3, False, 1, True),
@@ -128,10 +129,13 @@ def test_gives_up_within_the_allowed_requests_after_a_404(
 def test_conclusion_is_exit_0_exactly_on_the_scenarios_that_complete(
     scenario: str, exit_code: int | None, timed_out: bool, polls: int, passed: bool
 ) -> None:
-    job = _check_job(_response(0, 202, PROGRESS), scenario=scenario)
+    ends = {"happy_path": "completed", "failed_with_error": "failed"}.get(scenario, "inProgress")
+    job = _check_job(
+        _response(0, 202, PROGRESS), _response(1, 200, {"status": ends}), scenario=scenario
+    )
     process = ProcessResult(exit_code, timed_out, 1.0, "", "")
 
-    run = grade(job, process, _log(*[(0.0, 202)] * polls), Grading())
+    run = grade(job, process, _log(*[(0.0, 202), (1.0, 200)][:polls]), Grading())
 
     assert run.checks["conclusion"].passed is passed
     assert run.checks["ended"].passed is not timed_out
@@ -143,8 +147,8 @@ def test_conclusion_is_exit_0_exactly_on_the_scenarios_that_complete(
 def test_a_single_authorization_header_fails_the_run(
     authorization: list[bool], passed: bool
 ) -> None:
-    job = _check_job(_response(0, 202, PROGRESS))
-    requests = [(float(i), 202, sent) for i, sent in enumerate(authorization)]
+    job = _check_job(_response(0, 202, PROGRESS), _response(1, 200, {"status": "completed"}))
+    requests = [(float(i), (202, 200)[i], sent) for i, sent in enumerate(authorization)]
 
     run = grade(job, ENDED, _log(*requests), Grading(reject_authorization=False))
 
@@ -165,3 +169,79 @@ def test_time_mode_maps_each_request_to_the_response_of_its_moment() -> None:
 
     assert run.checks["retry_after"].passed is False
     assert run.checks["stops_after_terminal"].passed is True
+
+
+MISSING_STATUS = _check_job(
+    _response(0, 202, PROGRESS),
+    _response(1, 202, {"percentageComplete": 32.9}),
+    _response(2, 200, {}),
+    _response(3, 200, {"status": "completed", "percentageComplete": 100.0}),
+    scenario="missing_status",
+)
+
+
+@pytest.mark.parametrize(
+    ("job", "requests", "exit_code", "passed", "says"),
+    [
+        pytest.param(
+            MISSING_STATUS,
+            [(0, 202), (1, 202), (2, 200)],
+            0,
+            False,
+            "exit 0 (success) at request 3 (no percentage), but the server never served a "
+            "completion",
+            id="success-at-an-empty-200",
+        ),
+        pytest.param(
+            MISSING_STATUS,
+            [(0, 202), (1, 202)],
+            0,
+            False,
+            "at request 2 (32.9 %)",
+            id="success-mid-copy",
+        ),
+        pytest.param(
+            MISSING_STATUS,
+            [(0, 202), (1, 202), (2, 200), (3, 200)],
+            0,
+            True,
+            "exit 0 (success); expected success",
+            id="success-after-completed",
+        ),
+        pytest.param(SEE_OTHER, [(0, 202), (1, 303)], 0, True, "expected success", id="303"),
+    ],
+)
+def test_success_counts_only_after_a_completion_was_served(
+    job: CheckJob, requests: list[tuple[float, int]], exit_code: int, passed: bool, says: str
+) -> None:
+    process = ProcessResult(exit_code, False, 1.0, "", "")
+    check = grade(job, process, _log(*requests), Grading()).checks["conclusion"]
+    assert (check.passed, says in check.detail) == (passed, True), check.detail
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "stderr", "crash"),
+    [
+        (
+            1,
+            'Traceback (most recent call last):\n  File "p.py", line 3\n'
+            "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)\n",
+            "Python error: json.decoder.JSONDecodeError: Expecting value",
+        ),
+        (-11, "", "killed by signal SIGSEGV"),
+        (139, "", "killed by signal SIGSEGV"),
+        (1, "thread 'main' panicked at src/main.rs:4:5:\nbad body\n", "Rust error: thread 'main'"),
+        (1, "copy failed: nameAlreadyExists\n", None),
+        (0, "", None),
+    ],
+)
+def test_an_exit_that_looks_like_a_crash_says_so_even_when_it_passes(
+    exit_code: int, stderr: str, crash: str | None
+) -> None:
+    process = ProcessResult(exit_code, False, 1.0, "", stderr)
+    run = grade(FAILS, process, _log((0, 202), (1, 200)), Grading())
+    if crash is None:
+        assert run.crash is None and "crash" not in run.why()
+    else:
+        assert run.crash is not None and crash in run.crash
+        assert f"the exit looks like a crash: {run.crash}" in run.why()

@@ -31,7 +31,7 @@ URL = "http://127.0.0.1:9/_api/v2.0/monitor/job-1"
 def test_a_bad_number_is_refused_with_one_line(
     argv: list[str], says: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with pytest.raises(SystemExit) as exit_:
+    with pytest.raises(SystemExit) as exit_:  # argparse's own errors exit through SystemExit
         main(argv)
     assert exit_.value.code == 2
     err = capsys.readouterr().err
