@@ -2,8 +2,11 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+# A second venv with every runtime dependency at its pyproject floor (make test-lowest).
+LOWEST     := .venv-lowest
+LOWEST_BIN := $(LOWEST)/bin
 
-.PHONY: demo test lint bench notebook sample clean
+.PHONY: demo test test-lowest lint bench notebook sample clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +24,16 @@ $(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev,notebooks]'
 	touch $@
 
+$(LOWEST_BIN)/python:
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST_BIN)/python -m pip install -q --upgrade pip
+
+# The dev extras (test tools, dask, notebooks' kernel) resolve freely around the pinned floors.
+$(LOWEST)/.installed: pyproject.toml .ci/lowest_constraints.py | $(LOWEST_BIN)/python
+	$(LOWEST_BIN)/python .ci/lowest_constraints.py -o $(LOWEST)/constraints.txt
+	$(LOWEST_BIN)/python -m pip install -q -e '.[dev]' -c $(LOWEST)/constraints.txt
+	touch $@
+
 demo: $(VENV)/.installed
 	$(BIN)/replay demo
 
@@ -31,6 +44,11 @@ lint: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev lint
 	$(BIN)/pytest
+	$(MAKE) test-lowest
+
+# The unit tests on the lowest versions pyproject allows: its floors are true.
+test-lowest: $(LOWEST)/.installed
+	$(LOWEST_BIN)/pytest tests/unit -q -x -p no:randomly
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/run.py
@@ -42,4 +60,4 @@ sample: $(VENV)/.installed
 	$(BIN)/python data/make_sample.py
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LOWEST) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -24,7 +24,7 @@ def _pin(requirement: str) -> str:
     if match is None:
         raise SystemExit(
             f"lowest_constraints: {requirement!r} is not of the form 'name>=floor': "
-            "give every runtime dependency exactly one '>=' floor"
+            "give it exactly one '>=' floor"
         )
     return f"{match['name']}=={match['floor']}"
 
