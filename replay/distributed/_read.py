@@ -16,6 +16,7 @@ import pyarrow.dataset as ds
 
 from replay.errors import UsageError
 from replay.schema import OBSERVATION_COLUMNS, OBSERVATIONS, selected_columns
+from replay.store import column_array
 from replay.store import files as _files
 
 if TYPE_CHECKING:
@@ -32,8 +33,6 @@ _SCHEMA = pa.schema(
     [pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if f.name == "status" else f
      for f in OBSERVATIONS]
 )  # fmt: skip
-_STR = pd.StringDtype(storage="pyarrow", na_value=np.nan)
-_INT16 = {pa.int16(): pd.Int16Dtype()}
 
 
 @dataclass(frozen=True)
@@ -144,11 +143,7 @@ def _frame(table: pa.Table, statuses: tuple[str, ...]) -> pd.DataFrame:
 def _series(column: pa.ChunkedArray, name: str, statuses: tuple[str, ...]) -> Any:
     if name == "status":
         return _statuses(column, statuses)
-    if name == "percentage_complete":
-        return pd.arrays.ArrowExtensionArray(column)
-    if pa.types.is_string(column.type):
-        return pd.arrays.ArrowStringArray(column, dtype=_STR)  # type: ignore[call-arg]
-    return column.to_pandas(types_mapper=_INT16.get).array
+    return column_array(name, column)
 
 
 def _statuses(column: pa.ChunkedArray, statuses: tuple[str, ...]) -> pd.Categorical:

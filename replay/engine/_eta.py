@@ -190,8 +190,10 @@ def _stuck(
     p90 = float(np.quantile(durations, 0.9)) if len(durations) else np.inf
     stalled = idle > p.policy.stall_after_s
     overdue = (elapsed > OVERDUE_FACTOR * max(p90, 1.0)) & ~moving
-    idle_text = pd.Series(idle.round().astype(np.int64)).astype(str)
-    ratio = pd.Series(elapsed / max(p90, 1.0)).round(1).astype(str)
+    # Object arrays: numpy joins them element-wise, empty ones included (pandas 3.0 cannot add
+    # a str Series to an empty object array).
+    idle_text = pd.Series(idle.round().astype(np.int64)).astype(str).to_numpy(dtype=object)
+    ratio = pd.Series(elapsed / max(p90, 1.0)).round(1).astype(str).to_numpy(dtype=object)
     stall_text = f" s (stall_after_s {p.policy.stall_after_s:g})"
     reason = np.where(stalled, "no change for " + idle_text + stall_text, "")
     late = "no progress after running " + ratio + "x the fleet's p90 duration"

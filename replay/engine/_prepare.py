@@ -312,7 +312,7 @@ def _percentages(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         return np.full(len(frame), np.nan), np.ones(len(frame), dtype=bool)
     col = frame["percentage_complete"]
     if isinstance(col.dtype, pd.ArrowDtype):
-        arr = pa.chunked_array(col.array._pa_array).cast(pa.float64())
+        arr = col.array._pa_array.cast(pa.float64())
         null = arr.is_null().to_numpy(zero_copy_only=False)
         values = arr.fill_null(np.nan).to_numpy()
         return np.asarray(values, dtype=np.float64), np.asarray(null, dtype=bool)

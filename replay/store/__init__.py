@@ -19,11 +19,13 @@ if TYPE_CHECKING:
         write_jobs,
         write_observations,
     )
+    from replay.store._frames import column_array
 
 __all__ = [
     "CompactResult",
     "ReadPlan",
     "ReplayWarning",
+    "column_array",
     "compact",
     "dataset_files",
     "next_seq",
@@ -40,6 +42,7 @@ if not TYPE_CHECKING:  # mypy checks every name against the imports above
         {
             "ReplayWarning": "replay.errors",
             **dict.fromkeys(("CompactResult", "compact"), "._compact"),
+            "column_array": "._frames",
             **dict.fromkeys(
                 (
                     "ReadPlan",

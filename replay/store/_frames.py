@@ -7,7 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["CATEGORICAL", "observations_frame", "strings"]
+__all__ = ["CATEGORICAL", "column_array", "observations_frame", "strings"]
 
 #: Columns returned as pandas categoricals (categories sorted).
 CATEGORICAL = ("job_id", "status")
@@ -45,7 +45,7 @@ def observations_frame(table: pa.Table) -> pd.DataFrame:
             single = single.take(taken)
         if pa.types.is_dictionary(single.type):
             single = single.cast(single.type.value_type)
-        columns[name] = _series(name, pa.chunked_array([single]))
+        columns[name] = column_array(name, pa.chunked_array([single]))
         del single
     return pd.DataFrame(columns, copy=False)
 
@@ -94,12 +94,12 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, pd.Index]:
 
 
 _INT16 = {pa.int16(): pd.Int16Dtype()}
+#: pandas' ``str``: Arrow-backed strings whose missing value is NaN.
 _STR = pd.StringDtype(storage="pyarrow", na_value=np.nan)
-_STR_WRAPS_ARROW = int(pd.__version__.split(".")[0]) >= 3
 
 
-def _series(name: str, column: pa.ChunkedArray) -> object:
-    """One non-categorical column in its pandas dtype."""
+def column_array(name: str, column: pa.ChunkedArray) -> object:
+    """One non-categorical column in its pandas dtype (``replay.distributed`` reads with it too)."""
     if name == "percentage_complete":
         return pd.arrays.ArrowExtensionArray(column)
     if pa.types.is_string(column.type):
@@ -108,7 +108,5 @@ def _series(name: str, column: pa.ChunkedArray) -> object:
 
 
 def strings(column: pa.ChunkedArray) -> object:
-    """A string column as pandas ``str`` (wrapping the Arrow data without a copy on pandas 3)."""
-    if _STR_WRAPS_ARROW:
-        return pd.arrays.ArrowStringArray(column, dtype=_STR)  # type: ignore[call-arg]
-    return pd.array(column, dtype=_STR)
+    """A string column as pandas ``str``, wrapping the Arrow data without a copy."""
+    return pd.arrays.ArrowStringArray(column, dtype=_STR)  # type: ignore[call-arg]

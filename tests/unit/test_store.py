@@ -81,8 +81,8 @@ def assert_same_rows(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(
         actual.drop(columns="percentage_complete"), expected.drop(columns="percentage_complete")
     )
-    got = pa.chunked_array(actual["percentage_complete"].array._pa_array)
-    want = pa.chunked_array(expected["percentage_complete"].array._pa_array)
+    got = actual["percentage_complete"].array._pa_array
+    want = expected["percentage_complete"].array._pa_array
     assert got.is_null().to_pylist() == want.is_null().to_pylist()
     assert np.array_equal(
         got.fill_null(-1.0).to_numpy(), want.fill_null(-1.0).to_numpy(), equal_nan=True
