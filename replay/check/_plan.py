@@ -77,8 +77,9 @@ class CheckJob:
 
 
 def over_http_scenarios() -> tuple[str, ...]:
-    """The catalogue's scenarios the server can serve, in catalogue order."""
-    return tuple(name for name, s in SCENARIOS.items() if s.over_http)
+    """The catalogue's scenarios the server can serve, in catalogue order (those of weight 0,
+    quirks served only by name, left out)."""
+    return tuple(name for name, s in SCENARIOS.items() if s.over_http and s.weight > 0)
 
 
 def plan_jobs(
@@ -87,16 +88,20 @@ def plan_jobs(
     """One job per scenario x dialect (scenario-major), simulated with ``seed``."""
     from replay.simulate import simulate
 
-    names = _chosen("scenario", scenarios, over_http_scenarios())
-    shapes = _chosen("dialect", dialects, DIALECTS)
     every = over_http_scenarios()
+    servable = tuple(name for name, s in SCENARIOS.items() if s.over_http)
+    names = _chosen("scenario", scenarios, servable) if scenarios else list(every)
+    shapes = _chosen("dialect", dialects, DIALECTS)
+    quirks = [name for name in names if name not in every]
     by_pair: dict[tuple[str, str], Timeline] = {}
     for dialect in shapes:
-        # The whole catalogue each time, so a job does not change when the choice narrows.
-        fleet = simulate(
-            len(every), seed=seed + DIALECTS.index(dialect), scenarios=every, dialects=[dialect]
-        )
-        by_pair.update({(str(t.scenario), dialect): t for t in fleet.timelines()})
+        # The whole default catalogue each time, so a job does not change when the choice
+        # narrows; quirks (served by name only) are simulated apart.
+        for group in (every, quirks) if quirks else (every,):
+            fleet = simulate(
+                len(group), seed=seed + DIALECTS.index(dialect), scenarios=group, dialects=[dialect]
+            )
+            by_pair.update({(str(t.scenario), dialect): t for t in fleet.timelines()})
     return [_job(name, dialect, by_pair[name, dialect]) for name in names for dialect in shapes]
 
 

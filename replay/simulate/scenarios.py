@@ -49,7 +49,8 @@ class Scenario:
 
     ``expected_violations``: the exact count per violation code under policy ``graph-beta``
     (docs/semantics.md); ``expected_outcome``: what ``summarize(obs, jobs=fleet.jobs)`` says.
-    ``over_http``: whether the fake server can serve it to the recorder. ``ceiling`` is the
+    ``over_http``: whether the fake server can serve it to the recorder. ``weight`` 0: only
+    when named (a quirk outside the default mix and check-poller's default run). ``ceiling`` is the
     percentage the job ends at, ``reach`` the share of the copy done when its timeline ends.
     ``policy_violations`` gives the exact counts under other bundled policies, by policy name.
     """
@@ -285,7 +286,7 @@ _CATALOGUE = (
     ),
     Scenario(
         name="out_of_range_pct",
-        description="One percentage of 130 and one NaN among valid rising ones, completed at 100.",
+        description="One percentage of 130 and one of -5 among valid rising ones, completed at 100.",
         evidence="protocol reference 5.1 item 7 (out-of-range or NaN percentages) [GUESS]",
         weight=1,
         expected_outcome="completed",
@@ -294,7 +295,7 @@ _CATALOGUE = (
             _progress(0.35, 2),
             _hold("inProgress", (1, 1), pct="value", value=(130.0, 130.0)),
             _progress(0.35, 1),
-            _hold("inProgress", (1, 1), pct="nan"),
+            _hold("inProgress", (1, 1), pct="value", value=(-5.0, -5.0)),
             _progress(0.3, 1),
             _DONE,
         ),
@@ -454,6 +455,21 @@ _CATALOGUE = (
         phases=(
             _progress(0.5, 2),
             _progress(0.0, 1, skew_s=(1.0, 30.0)),
+            _progress(0.5, 1),
+            _DONE,
+        ),
+    ),
+    Scenario(
+        name="nan_pct",
+        description="One bare NaN percentage token (a body that is not JSON), completed at 100.",
+        evidence="[QUIRK, by name only] Python's json.dumps writes NaN; strict parsers (JavaScript, "
+        ".NET, Go, Rust) reject the body; no Microsoft service is known to send it",
+        weight=0,
+        expected_outcome="completed",
+        expected_violations={"pct_out_of_range": 1},
+        phases=(
+            _progress(0.5, 2),
+            _hold("inProgress", (1, 1), pct="nan"),
             _progress(0.5, 1),
             _DONE,
         ),

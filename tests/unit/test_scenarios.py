@@ -74,7 +74,8 @@ def test_required_scenarios_promise_the_briefed_outcome_and_violations(
 def test_every_scenario_is_complete_data(name: str) -> None:
     scenario = SCENARIOS[name]
     assert scenario.name == name
-    assert scenario.description and scenario.evidence and scenario.weight > 0
+    assert scenario.description and scenario.evidence and scenario.weight >= 0
+    assert (scenario.weight == 0) == scenario.evidence.startswith("[QUIRK")  # by name only
     assert scenario.expected_outcome in OUTCOMES
     assert set(scenario.expected_violations) <= {c.value for c in Code}
     assert all(n > 0 for n in scenario.expected_violations.values())
@@ -152,3 +153,32 @@ def test_recorder_outcomes_come_from_the_jobs_table(
     alone = summarize(obs).set_index("job_id")["outcome"]
     assert set(alone[scenario.index[scenario == "no_terminal"]]) == {"abandoned"}
     assert set(alone[scenario.index[scenario == "protocol_error"]]) == {"abandoned"}
+
+
+@pytest.mark.parametrize("dialect", ["legacy", "graph", "sharepoint-v21", "consumer"])
+def test_every_default_scenario_serves_strict_json(dialect: str) -> None:
+    import json
+
+    from replay.simulate import simulate
+
+    def strict(token: str) -> None:
+        raise ValueError(f"{token} is not JSON")
+
+    every = [n for n, s in SCENARIOS.items() if s.over_http and s.weight > 0]
+    fleet = simulate(len(every), seed=5, scenarios=every, dialects=[dialect])
+    for timeline in fleet.timelines():
+        for response in timeline.responses:
+            if response.header("Content-Type") == "application/json" and response.body:
+                try:
+                    json.loads(response.body, parse_constant=strict)
+                except ValueError as err:
+                    if "not JSON" in str(err):
+                        raise AssertionError(f"{timeline.scenario}: {err}") from None
+
+
+def test_the_nan_quirk_is_served_only_by_name() -> None:
+    from replay.check import plan_jobs
+
+    assert "nan_pct" not in {job.scenario for job in plan_jobs(dialects=["graph"])}
+    (job,) = plan_jobs(["nan_pct"], ["graph"])
+    assert any(b"NaN" in r.body for r in job.timeline.responses)
