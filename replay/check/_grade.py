@@ -24,6 +24,9 @@ CHECKS: tuple[str, ...] = (
     "retry_after",
     "stops_after_terminal",
     "gives_up",
+    "paced",
+    "backs_off",
+    "polls",
 )
 #: Clock slack when comparing a request's arrival with the time Retry-After named.
 _RETRY_SLACK_S = 0.02
@@ -47,6 +50,9 @@ class Grading:
     reject_authorization: bool = True
     expect_stdout: str | None = None
     give_up_after: int = 2
+    #: Time mode: job seconds (wall seconds x ``speed``) at least between two polls that no
+    #: Retry-After spaced, as a median: less is a busy loop.
+    min_interval_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,9 @@ def grade(
         "retry_after": _retry_after(job, at, status, served, index),
         "stops_after_terminal": _stops_after_terminal(job, served, index),
         "gives_up": _gives_up(status, grading.give_up_after),
+        "paced": _paced(job, at, served, index, grading),
+        "backs_off": _backs_off(job, at, served, index, grading),
+        "polls": _polls(job, served, index, grading),
     }
     return RunResult(job.scenario, job.dialect, job.expected_outcome, process, len(log), checks)
 
@@ -230,6 +239,109 @@ def _stops_after_terminal(job: CheckJob, served: np.ndarray, index: np.ndarray) 
     if after:
         return Check(False, f"polled {after} times after a terminal answer")
     return Check(True, "stopped at the terminal answer")
+
+
+def _unspaced_gaps(
+    job: CheckJob, at: np.ndarray, served: np.ndarray, index: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gaps (wall seconds) after served answers that named no Retry-After and did not end the
+    job, with the index of the request each gap follows."""
+    rows = np.flatnonzero(served)
+    if len(rows) < 2:
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    before, after = rows[:-1], rows[1:]
+    free = ~np.isfinite(job.retry_s[index[before]]) & ~job.terminal[index[before]]
+    return (at[after] - at[before])[free], before[free]
+
+
+def _paced(
+    job: CheckJob, at: np.ndarray, served: np.ndarray, index: np.ndarray, grading: Grading
+) -> Check:
+    """Time mode: polls without a Retry-After come no faster than ``min_interval_s`` (median)."""
+    if grading.mode != "time":
+        return Check(None, "step mode: intervals are not graded")
+    gaps, _ = _unspaced_gaps(job, at, served, index)
+    if len(gaps) < 3:
+        return Check(None, "too few polls to judge the interval")
+    job_gaps = gaps * grading.speed
+    median = float(np.median(job_gaps))
+    fast = int((job_gaps < grading.min_interval_s).sum())
+    if median < grading.min_interval_s:
+        return Check(
+            False,
+            f"busy loop: median {median:.3g} job s between polls, {fast} of {len(gaps)} under "
+            f"{grading.min_interval_s:g} s with no Retry-After asking for it",
+        )
+    return Check(True, f"median {median:.3g} job s between polls")
+
+
+#: A run of this many answers without change (same status and percentage) is long enough to ask
+#: for back-off: its last gap should be this many times its first.
+_STILL_RUN = 5
+_BACKOFF_FACTOR = 1.5
+
+
+def _backs_off(
+    job: CheckJob, at: np.ndarray, served: np.ndarray, index: np.ndarray, grading: Grading
+) -> Check:
+    """Time mode: while answers do not change, the poller waits longer and longer."""
+    if grading.mode != "time":
+        return Check(None, "step mode: intervals are not graded")
+    rows = np.flatnonzero(served)
+    keys = [_state_key(job, int(i)) for i in index[rows]]
+    runs = [(a, b) for a, b in _runs(keys) if b - a >= _STILL_RUN]
+    runs = [(a, b) for a, b in runs if keys[a] is not None]
+    if not runs:
+        return Check(None, f"no {_STILL_RUN} unchanged answers in a row")
+    a, b = max(runs, key=lambda r: r[1] - r[0])
+    gaps = np.diff(at[rows[a:b]])
+    first, last = float(gaps[0]), float(gaps[-1])
+    if last < _BACKOFF_FACTOR * max(first, 1e-3):
+        return Check(
+            False,
+            f"no back-off: {b - a} unchanged answers polled {first:.2f} s then {last:.2f} s apart "
+            f"(the gap should grow at least {_BACKOFF_FACTOR:g}x while nothing changes)",
+        )
+    return Check(True, f"backed off from {first:.2f} s to {last:.2f} s while nothing changed")
+
+
+def _state_key(job: CheckJob, response: int) -> tuple[object, object] | None:
+    fields = response_fields(job.timeline.responses[response])
+    if fields["status"] is None:
+        return None
+    return fields["status"], fields["percentage_complete"]
+
+
+def _runs(keys: Sequence[object]) -> list[tuple[int, int]]:
+    """[start, end) of each run of equal consecutive keys."""
+    out, start = [], 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            out.append((start, i))
+            start = i
+    return out
+
+
+#: Step mode: polls a run may take, per response the job needed to be seen to its end.
+_POLLS_PER_NEEDED = 2
+_POLLS_SLACK = 5
+
+
+def _polls(job: CheckJob, served: np.ndarray, index: np.ndarray, grading: Grading) -> Check:
+    """Step mode: no more polls than the job needed to be followed to its end (with slack)."""
+    if grading.mode != "step":
+        return Check(None, "time mode: the polls a job needs depend on the interval")
+    ends = np.flatnonzero(job.terminal)
+    if not len(ends):
+        return Check(None, "the job never ends: any number of polls until a deadline is fair")
+    needed = int(ends[0]) + 1
+    budget = _POLLS_PER_NEEDED * needed + _POLLS_SLACK
+    polls = int(served.sum())
+    if not polls:
+        return Check(None, "no poll was served an answer")
+    if polls > budget:
+        return Check(False, f"{polls} polls for a job that needed {needed} (at most {budget})")
+    return Check(True, f"{polls} polls for a job that needed {needed}")
 
 
 def _gives_up(status: np.ndarray, limit: int) -> Check:

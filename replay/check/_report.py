@@ -19,6 +19,9 @@ _HEADINGS = {
     "retry_after": "retry-after",
     "stops_after_terminal": "stops",
     "gives_up": "gives-up",
+    "paced": "paced",
+    "backs_off": "backoff",
+    "polls": "polls-ok",
 }
 _MARK = {True: "PASS", False: "FAIL", None: "-"}
 

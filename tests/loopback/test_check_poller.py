@@ -85,6 +85,8 @@ def naive_expectations(job: CheckJob, *, authorization_rejected: bool) -> dict[s
             "retry_after": None,
             "stops_after_terminal": None,
             "gives_up": False,
+            **STEP_MODE_PACING,
+            "polls": None,
         }
     codes = np.array([r.http_status for r in job.timeline.responses])
     completes = _first_terminal_body(job) == "completed"
@@ -95,7 +97,21 @@ def naive_expectations(job: CheckJob, *, authorization_rejected: bool) -> dict[s
         "retry_after": False if job.serves_retry_after else None,
         "stops_after_terminal": completes if job.terminal.any() else None,
         "gives_up": False if np.isin(codes, [401, 403, 404, 410]).any() else None,
+        **STEP_MODE_PACING,
+        "polls": _naive_polls_pass(job, completes),
     }
+
+
+#: In step mode intervals mean nothing: the pacing checks do not apply.
+STEP_MODE_PACING = {"paced": None, "backs_off": None}
+
+
+def _naive_polls_pass(job: CheckJob, completes: bool) -> bool | None:
+    """naive.py stops at a completed body; on any other ending it polls NAIVE_POLLS times."""
+    if not job.terminal.any():
+        return None
+    needed = int(np.argmax(job.terminal)) + 1
+    return completes or NAIVE_POLLS <= 2 * needed + 5
 
 
 def test_careful_poller_passes_every_check_on_every_scenario_and_dialect() -> None:
@@ -105,9 +121,11 @@ def test_careful_poller_passes_every_check_on_every_scenario_and_dialect() -> No
     failed = {(r.scenario, r.dialect): r.why() for r in report.runs if not r.passed}
     assert failed == {}
     assert report.passed
-    # Every check was exercised somewhere (none is vacuous across the whole matrix).
+    # Every check was exercised somewhere (none is vacuous across the whole matrix); the pacing
+    # checks apply in time mode only (test_time_mode_grades_pacing_and_back_off).
     for name in CHECKS:
-        assert any(r.checks[name].passed is True for r in report.runs), name
+        if name not in STEP_MODE_PACING:
+            assert any(r.checks[name].passed is True for r in report.runs), name
 
 
 @pytest.mark.parametrize(
@@ -379,6 +397,8 @@ def careful_expectations(job: CheckJob) -> dict[str, bool | None]:
         "retry_after": True if job.serves_retry_after else None,
         "stops_after_terminal": True if job.terminal.any() else None,
         "gives_up": True if np.isin(codes, [401, 403, 404, 410]).any() else None,
+        **STEP_MODE_PACING,
+        "polls": True if job.terminal.any() else None,
     }
 
 
@@ -404,3 +424,55 @@ def test_the_pollers_readme_shows_the_verdicts_each_poller_gets() -> None:
     assert naive_let_through == {
         j.scenario: naive_expectations(j, authorization_rejected=False) for j in jobs
     }
+
+
+def _poller(script: str, *options: str) -> list[str]:
+    return [sys.executable, str(POLLERS / script), *options, "{url}"]
+
+
+@pytest.mark.parametrize(
+    ("command", "speed", "check", "passed", "says"),
+    [
+        pytest.param(
+            _poller("careful.py", "--interval", "0.01", "--max-interval", "1", "--deadline", "20"),
+            2000.0,
+            "backs_off",
+            True,
+            "backed off",
+            id="careful-backs-off",
+        ),
+        pytest.param(
+            _poller("naive.py", "--interval", "0.02", "--max-polls", "400"),
+            2000.0,
+            "backs_off",
+            False,
+            "no back-off",
+            id="fixed-interval",
+        ),
+        pytest.param(
+            _poller("naive.py", "--interval", "0", "--max-polls", "300"),
+            60.0,
+            "paced",
+            False,
+            "busy loop",
+            id="busy-loop",
+        ),
+        pytest.param(
+            _poller("careful.py", "--interval", "0.05", "--deadline", "20"),
+            60.0,
+            "paced",
+            True,
+            "job s between polls",
+            id="careful-paced",
+        ),
+    ],
+)
+def test_time_mode_grades_pacing_and_back_off(
+    command: list[str], speed: float, check: str, passed: bool, says: str
+) -> None:
+    grading = Grading(mode="time", speed=speed, reject_authorization=False)
+    (run,) = check_poller(
+        command, scenarios=["stuck_percentage"], dialects=["graph"], grading=grading, timeout_s=30
+    ).runs
+    assert run.checks[check].passed is passed, run.checks[check].detail
+    assert says in run.checks[check].detail
