@@ -6,7 +6,8 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from replay.errors import ReplayError
@@ -58,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    formatwarning = warnings.formatwarning
+    warnings.formatwarning = _one_line(args.command)
     try:
         code: int = args.run(args)
         sys.stdout.flush()  # an output that cannot take it (a full disk) fails here, not at exit
@@ -78,7 +81,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"replay {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = formatwarning
     return code
+
+
+def _one_line(command: str) -> Callable[..., str]:
+    """A ``warnings.formatwarning`` that prints ``replay COMMAND: warning: ...`` on one line."""
+
+    def format_(message: Warning | str, *args: object, **kwargs: object) -> str:
+        return f"replay {command}: warning: {message}\n"
+
+    return format_
 
 
 def _drop_unwritable_stdout() -> None:

@@ -268,6 +268,8 @@ class Footer:
     num_rows: int
     replaces: tuple[str, ...]
     fragment: ds.ParquetFileFragment
+    #: Written by another tool (no ``replay.schema_version``): read as schema version 1.
+    foreign: bool = False
 
     @functools.cached_property
     def plain(self) -> ds.ParquetFileFragment:
@@ -315,6 +317,7 @@ def folder_footers(folder: Path, kind: Kind, on_bad_file: BadFile) -> list[Foote
             footers.append(_footer(path, kind, cached, listed))
         except DatasetError as err:
             skip_or_raise(err, on_bad_file)
+    _notice_foreign(folder, footers)
     if sum(map(len, _FOOTERS.values())) >= _FOOTER_CACHE_LIMIT:
         _FOOTERS.clear()
     if listed:
@@ -322,6 +325,19 @@ def folder_footers(folder: Path, kind: Kind, on_bad_file: BadFile) -> list[Foote
     else:
         _FOOTERS.pop(folder, None)
     return footers
+
+
+def _notice_foreign(folder: Path, footers: Sequence[Footer]) -> None:
+    """One warning per folder when some of its files were written by another tool."""
+    foreign = [f for f in footers if f.foreign]
+    if foreign:
+        warnings.warn(
+            f"{len(foreign)} file(s) in {folder} carry no {METADATA_KEY.decode()} (written by "
+            f"another tool, e.g. {foreign[0].path.name}): read as schema version "
+            f"{SCHEMA_VERSION}, their columns checked against it",
+            ReplayWarning,
+            stacklevel=3,
+        )
 
 
 def observation_footers(
@@ -382,7 +398,8 @@ def _read_footer(path: Path, kind: Kind) -> Footer:
     _check_version(path, meta.get(METADATA_KEY), fragment.physical_schema)
     _check_columns(path, fragment.physical_schema, OBSERVATIONS if kind == "observations" else JOBS)
     replaces = _replaced_names(path, meta[REPLACES_KEY]) if REPLACES_KEY in meta else ()
-    return Footer(path, fragment.metadata.num_rows, replaces, fragment)
+    foreign = METADATA_KEY not in meta
+    return Footer(path, fragment.metadata.num_rows, replaces, fragment, foreign)
 
 
 def _replaced_names(path: Path, raw: bytes) -> tuple[str, ...]:
@@ -402,13 +419,8 @@ def _replaced_names(path: Path, raw: bytes) -> tuple[str, ...]:
 
 
 def _check_version(path: Path, raw: bytes | None, schema: pa.Schema) -> None:
-    if raw is None:
-        raise DatasetError(
-            f"{path} is not a replay file: it has no {METADATA_KEY.decode()} metadata "
-            f"(its columns: {', '.join(schema.names)}); move it out of the recording folder, "
-            f"or read with on_bad_file='skip'",
-            path=str(path),
-        )
+    if raw is None:  # written by another tool: read as version 1 when its columns fit
+        return
     version = raw.decode(errors="replace")
     if not version.isdigit() or len(version.lstrip("0")) > 9:
         raise DatasetError(
@@ -440,14 +452,30 @@ def _check_columns(path: Path, found: pa.Schema, expected: pa.Schema) -> None:
         actual = found.field(index).type
         if pa.types.is_dictionary(actual):
             actual = actual.value_type
-        if actual != field.type and not (
-            pa.types.is_large_string(actual) and pa.types.is_string(field.type)
-        ):
+        if not _fits(actual, field.type):
             raise DatasetError(
-                f"{path} has column {field.name!r} of type {actual}, expected {field.type}; "
-                f"it was not written by replay: move it out of the recording folder",
+                f"{path} has column {field.name!r} of type {actual}, expected {field.type} (or "
+                f"a type that converts to it without loss); write it as {field.type}, or move "
+                "the file out of the recording folder",
                 path=str(path),
             )
+
+
+def _fits(actual: pa.DataType, expected: pa.DataType) -> bool:
+    """Whether a column of type ``actual`` reads as ``expected`` without loss of meaning: the
+    same type, large strings for strings, any integer width for an integer column, float32 for
+    float64, and a UTC timestamp of any unit (what pandas, DuckDB and Spark write)."""
+    if actual == expected:
+        return True
+    if pa.types.is_string(expected):
+        return pa.types.is_large_string(actual) or pa.types.is_string(actual)
+    if pa.types.is_integer(expected):
+        return pa.types.is_integer(actual)
+    if pa.types.is_floating(expected):
+        return pa.types.is_floating(actual) or pa.types.is_integer(actual)
+    if pa.types.is_timestamp(expected):
+        return pa.types.is_timestamp(actual) and actual.tz in ("UTC", "+00:00", "Etc/UTC")
+    return False
 
 
 def bad_file_mode(value: str) -> BadFile:
