@@ -176,9 +176,11 @@ def test_help_names_the_outcomes_behind_each_exit_status(
         pytest.param(["ftp://host/monitor/1"], "not a monitor URL", id="not-http"),
         pytest.param(["monitor/1"], "not a monitor URL", id="relative"),
         pytest.param(["http://h/monitor/1", "--label", "novalue"], "KEY=VALUE", id="label"),
-        pytest.param(["http://h/monitor/1", "--interval", "0"], "interval must be", id="interval"),
+        pytest.param(["http://h/monitor/1", "--interval", "0"], "--interval: '0'", id="interval"),
         pytest.param(["http://h/monitor/1", "--concurrency", "0"], "concurrency", id="concurrency"),
-        pytest.param(["http://h/monitor/1", "--interval", "x"], "invalid float", id="float"),
+        pytest.param(
+            ["http://h/monitor/1", "--interval", "x"], "is not a number of seconds", id="float"
+        ),
         pytest.param(["http://h/monitor/1", "--shard", "3/2"], "not a shard", id="shard"),
         pytest.param(["--urls-file", "MISSING"], "cannot read URLs file", id="missing-file"),
     ],
