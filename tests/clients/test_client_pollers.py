@@ -15,9 +15,11 @@ from replay.check import CHECKS, CheckReport, RunResult, check_poller
 ROOT = Path(__file__).resolve().parents[2]
 DRIVERS = Path(__file__).resolve().parent / "drivers"
 #: check-poller's --timeout: a loop that never ends is killed here and fails ``ended``.
-TIMEOUT_S = 10.0
-#: office365-rest-python-client's own deadline, ``wait(timeout=)``: shorter, so it is graded.
-OFFICE365_WAIT_S = 6.0
+TIMEOUT_S = 20.0
+#: office365-rest-python-client's own deadline, ``wait(timeout=)``: shorter, so it is graded, by
+#: more than the client's import takes on a loaded machine (seconds); long enough for a loop
+#: that never stops to poll far past the poll count the ``polls`` check allows.
+OFFICE365_WAIT_S = 8.0
 
 COMMANDS = {
     "o365": [sys.executable, str(DRIVERS / "o365_copy_poller.py"), "{url}"],
@@ -44,6 +46,9 @@ O365 = {
     ("unknown_status", "graph"): ("FAIL FAIL PASS - FAIL - - - FAIL", False),
     # No deadline of its own.
     ("no_terminal", "graph"): ("FAIL FAIL PASS - - - - - -", False),
+    # A body without status reads as inProgress; urllib3 retries the 5xx in between.
+    ("missing_status", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
+    ("server_errors", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
     # deleteFailed served with a 500 here: urllib3 retries it 3 times, then RetryError.
     ("delete_failed", "legacy"): ("PASS PASS PASS - FAIL - - - PASS", False),
     # requests follows the 303 to the item's host, which the driver refuses: ConnectionError.
@@ -54,6 +59,7 @@ O365 = {
 OFFICE365 = {
     ("happy_path", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
     ("failed_with_error", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
+    ("unknown_status", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
     # A body without status and a code other than 202 is success: 200 {} at 32.9 %, HTML 200.
     ("missing_status", "graph"): ("PASS FAIL PASS - - - - - PASS", False),
     ("protocol_error", "graph"): ("PASS FAIL PASS - - - - - -", False),
