@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from replay.check._grade import CHECKS, Check, Grading, RunResult, grade
 from replay.check._plan import (
-    CHECK_ORIGIN,
     DIALECTS,
     GIVE_UP_STATUSES,
     SUCCESS_OUTCOMES,
@@ -75,7 +74,8 @@ def check_poller(
     )
     running = Running()
     with server:
-        urls = [server.add(job.timeline, dialect=job.dialect, origin=CHECK_ORIGIN) for job in jobs]
+        # Each timeline carries the origin its shortened Retry-After dates are counted from.
+        urls = [server.add(job.timeline, dialect=job.dialect) for job in jobs]
 
         def one(position: int) -> RunResult:
             process = run_command(command_for(argv, urls[position]), timeout_s, running)

@@ -212,6 +212,28 @@ def test_time_mode_follows_an_injected_clock_without_sleeping() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("mode", "retry_after"),
+    [("step", "verbatim"), ("step", "short"), ("time", "verbatim"), ("time", "short")],
+)
+def test_both_serve_retry_after_alike_under_each_policy(mode: str, retry_after: str) -> None:
+    clock = ManualClock()
+    throttled = Timeline.from_scenario("throttled", "graph", seed=2)
+    with MonitorServer(mode=mode, speed=60, clock=clock) as server:
+        transport = MonitorTransport(mode=mode, speed=60, clock=clock)
+        url = server.add(throttled, retry_after=retry_after)
+        local = transport.add(throttled, retry_after=retry_after)
+        served = []
+        with httpx.Client() as client, httpx.Client(transport=transport) as offline:
+            for response in throttled.responses:  # each request at the job time of a response
+                wall = response.at_s / (60 if mode == "time" else 1)
+                clock.advance(max(wall - clock.monotonic(), 0))
+                pair = (client.get(url), offline.get(local))
+                served.append(tuple(r.headers.get("Retry-After") for r in pair))
+    assert [a for a, _ in served] == [b for _, b in served]
+    assert sum(a is not None for a, _ in served) == 5  # two dates and three seconds
+
+
 def test_importing_the_transport_loads_no_aiohttp_pandas_or_pyarrow() -> None:
     code = (
         "import sys, httpx\n"
