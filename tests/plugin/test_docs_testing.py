@@ -62,3 +62,9 @@ def my_poller(url, deadline_polls=200):
 def test_mutation_matrix_example_runs(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_matrix=MY_POLLER + example("## Timelines and mutations"))
     pytester.runpytest().assert_outcomes(passed=6)
+
+
+@pytest.mark.wallclock
+def test_retry_after_example_waits_out_throttling_in_seconds(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_throttled=example("### Retry-After: short by default"))
+    pytester.runpytest().assert_outcomes(passed=2)
