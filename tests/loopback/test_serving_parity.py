@@ -1,9 +1,10 @@
-"""The server over loopback and the socket-free transport answer every request alike."""
+"""The server over loopback (HTTP and HTTPS) and the socket-free transport answer alike."""
 
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -133,11 +134,16 @@ def timeline() -> Timeline:
     return Timeline.from_steps(STEPS, job_id="job-1", dialect="graph")
 
 
-@pytest.fixture
-def over_loopback(timeline: Timeline) -> Iterator[tuple[list[Seen], list[str]]]:
-    with MonitorServer(mode="step") as server, httpx.Client() as client:
-        monitor = server.add(timeline)
-        seen = _answers(client, server.base_url, monitor)
+@pytest.fixture(params=[False, True], ids=["http", "https"])
+def over_loopback(
+    timeline: Timeline, request: pytest.FixtureRequest
+) -> Iterator[tuple[list[Seen], list[str]]]:
+    """The table's answers over loopback, in plain HTTP and over TLS (trusting the run's CA)."""
+    with MonitorServer(mode="step", tls=request.param) as server:
+        verify = ssl.create_default_context(cafile=server.ca_file) if server.tls else True
+        with httpx.Client(verify=verify) as client:
+            monitor = server.add(timeline)
+            seen = _answers(client, server.base_url, monitor)
         yield seen, [f"{r.method} {r.response_status}" for r in server.all_requests()]
 
 
