@@ -40,13 +40,18 @@ class Check:
 
 @dataclass(frozen=True)
 class Grading:
-    """How runs are graded: the server's settings and the user's options."""
+    """How runs are graded: the server's settings and the user's options.
+
+    ``tls``: the server speaks HTTPS with a CA made for the run, whose file the command finds in
+    ``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``, ``NODE_EXTRA_CA_CERTS`` and ``CURL_CA_BUNDLE``.
+    """
 
     mode: Literal["time", "step"] = "step"
     speed: float = 1.0
     reject_authorization: bool = True
     expect_stdout: str | None = None
     give_up_after: int = 2
+    tls: bool = False
 
 
 @dataclass(frozen=True)
