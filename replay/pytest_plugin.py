@@ -36,6 +36,10 @@ _RETRY_HELP = (
     "Precedence: add_job(retry_after=...) < @pytest.mark.monitor(retry_after=...) < "
     "--replay-retry-after"
 )
+_TLS_HELP = (
+    "serve monitor_server over HTTPS with a CA made for the run (monitor_server.ca_file); "
+    "loopback only"
+)
 _MARKER = (
     "monitor(scenario=None, dialect=None, mode=None, speed=None, seed=None, retry_after=None): "
     "settings for monitor_server.add_job in this test; they override add_job's own arguments "
@@ -60,6 +64,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="replay_retry_after",
         help=_RETRY_HELP,
     )
+    group.addoption("--replay-tls", action="store_true", dest="replay_tls", help=_TLS_HELP)
+    parser.addini("replay_tls", f"{_TLS_HELP} (as --replay-tls)", type="bool", default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -100,8 +106,18 @@ class MonitorView:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` of the session's server."""
+        """``http://127.0.0.1:PORT`` of the session's server (``https://`` with --replay-tls)."""
         return self.server.base_url
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The PEM file of the run's CA with --replay-tls (trust it: ``verify=``), else None."""
+        return self.server.ca_file
+
+    def ca_environment(self) -> dict[str, str]:
+        """``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``, ``NODE_EXTRA_CA_CERTS`` and
+        ``CURL_CA_BUNDLE`` naming ``ca_file``, for a poller process (empty without TLS)."""
+        return self.server.ca_environment()
 
     def add_job(
         self,
@@ -237,11 +253,13 @@ def replay_config() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def replay_monitor_server() -> Iterator[MonitorServer]:
-    """The session's fake monitor server on 127.0.0.1 (started when a test first needs it)."""
+def replay_monitor_server(pytestconfig: pytest.Config) -> Iterator[MonitorServer]:
+    """The session's fake monitor server on 127.0.0.1 (started when a test first needs it);
+    HTTPS with --replay-tls or the ini option ``replay_tls = true``."""
     from replay.server import MonitorServer
 
-    with MonitorServer(mode="step") as server:
+    tls = bool(pytestconfig.getoption("replay_tls") or pytestconfig.getini("replay_tls"))
+    with MonitorServer(mode="step", tls=tls) as server:
         yield server
 
 
