@@ -17,22 +17,33 @@ if TYPE_CHECKING:
 __all__ = ["MonitorView", "merge_settings"]
 
 #: What ``add_job`` takes, the marker accepts and the command line may override.
-SETTINGS = ("scenario", "dialect", "mode", "speed", "seed")
+SETTINGS = ("scenario", "dialect", "mode", "speed", "seed", "retry_after")
 _DEFAULTS: Mapping[str, Any] = {
     "scenario": "happy_path",
     "dialect": "graph",
     "mode": "step",
     "speed": 1.0,
     "seed": 0,
+    "retry_after": "short",
 }
 _SPEED_HELP = (
     "job seconds per wall second for monitor_server jobs in time mode. Precedence: "
     "add_job(speed=...) < @pytest.mark.monitor(speed=...) < --replay-speed"
 )
+_RETRY_HELP = (
+    "how monitor_server jobs serve Retry-After: short (default; step mode: at most 1 s, dates "
+    "2-3 s ahead, as check-poller serves it; time mode: job seconds / speed) or verbatim. "
+    "Precedence: add_job(retry_after=...) < @pytest.mark.monitor(retry_after=...) < "
+    "--replay-retry-after"
+)
+_TLS_HELP = (
+    "serve monitor_server over HTTPS with a CA made for the run (monitor_server.ca_file); "
+    "loopback only"
+)
 _MARKER = (
-    "monitor(scenario=None, dialect=None, mode=None, speed=None, seed=None): settings for "
-    "monitor_server.add_job in this test; they override add_job's own arguments and are "
-    "overridden by --replay-speed"
+    "monitor(scenario=None, dialect=None, mode=None, speed=None, seed=None, retry_after=None): "
+    "settings for monitor_server.add_job in this test; they override add_job's own arguments "
+    "and are overridden by --replay-speed and --replay-retry-after"
 )
 
 
@@ -46,6 +57,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="replay_speed",
         help=_SPEED_HELP,
     )
+    group.addoption(
+        "--replay-retry-after",
+        choices=("short", "verbatim"),
+        default=None,
+        dest="replay_retry_after",
+        help=_RETRY_HELP,
+    )
+    group.addoption("--replay-tls", action="store_true", dest="replay_tls", help=_TLS_HELP)
+    parser.addini("replay_tls", f"{_TLS_HELP} (as --replay-tls)", type="bool", default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -86,8 +106,18 @@ class MonitorView:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` of the session's server."""
+        """``http://127.0.0.1:PORT`` of the session's server (``https://`` with --replay-tls)."""
         return self.server.base_url
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The PEM file of the run's CA with --replay-tls (trust it: ``verify=``), else None."""
+        return self.server.ca_file
+
+    def ca_environment(self) -> dict[str, str]:
+        """``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``, ``NODE_EXTRA_CA_CERTS`` and
+        ``CURL_CA_BUNDLE`` naming ``ca_file``, for a poller process (empty without TLS)."""
+        return self.server.ca_environment()
 
     def add_job(
         self,
@@ -97,6 +127,7 @@ class MonitorView:
         mode: str | None = None,
         speed: float | None = None,
         seed: int | None = None,
+        retry_after: str | None = None,
         recording: tuple[str | Path, str] | None = None,
         timeline: Timeline | None = None,
     ) -> str:
@@ -105,16 +136,24 @@ class MonitorView:
         The job is ``timeline``, else job ``recording=(DIR, job_id)`` of a recorded dataset,
         else a simulated job of ``scenario`` (``seed``). ``mode="step"`` answers the Nth request
         with the Nth response; ``"time"`` follows the job's clock at ``speed``.
+        ``retry_after="short"`` (default) serves Retry-After quick to wait out: in step mode at
+        most 1 s (dates 2-3 s ahead), as check-poller serves it; in time mode in wall time (job
+        seconds / ``speed``). ``"verbatim"`` serves it as the job has it.
         """
         given = {"scenario": scenario, "dialect": dialect, "mode": mode, "speed": speed}
-        explicit = merge_settings({**given, "seed": seed}, self._marker, self._command_line)
+        given |= {"seed": seed, "retry_after": retry_after}
+        explicit = merge_settings(given, self._marker, self._command_line)
         settings = merge_settings(_DEFAULTS, self._config, explicit)
         chosen = self._timeline(settings, recording, timeline)
         chosen = dataclasses.replace(chosen, job_id=self._free_id(chosen.job_id))
         # A recording or hand-written timeline keeps its own URL shape unless one is asked.
         served = explicit.get("dialect") or chosen.dialect or settings["dialect"]
         url = self.server.add(
-            chosen, dialect=served, mode=settings["mode"], speed=float(settings["speed"])
+            chosen,
+            dialect=served,
+            mode=settings["mode"],
+            speed=float(settings["speed"]),
+            retry_after=settings["retry_after"],
         )
         source = "timeline" if timeline is not None else "recording" if recording else "scenario"
         self._jobs[chosen.job_id] = {
@@ -128,7 +167,8 @@ class MonitorView:
 
     def job_settings(self, url_or_job_id: str) -> dict[str, Any]:
         """What one job of this test was served with, after precedence: ``scenario``,
-        ``dialect``, ``mode``, ``speed``, ``seed``, ``source`` and its ``job_id``."""
+        ``dialect``, ``mode``, ``speed``, ``seed``, ``retry_after``, ``source`` and its
+        ``job_id``."""
         return dict(self._jobs[self._own_job_id(url_or_job_id)])
 
     def requests(self, url_or_job_id: str) -> list[RequestRecord]:
@@ -213,11 +253,13 @@ def replay_config() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def replay_monitor_server() -> Iterator[MonitorServer]:
-    """The session's fake monitor server on 127.0.0.1 (started when a test first needs it)."""
+def replay_monitor_server(pytestconfig: pytest.Config) -> Iterator[MonitorServer]:
+    """The session's fake monitor server on 127.0.0.1 (started when a test first needs it);
+    HTTPS with --replay-tls or the ini option ``replay_tls = true``."""
     from replay.server import MonitorServer
 
-    with MonitorServer(mode="step") as server:
+    tls = bool(pytestconfig.getoption("replay_tls") or pytestconfig.getini("replay_tls"))
+    with MonitorServer(mode="step", tls=tls) as server:
         yield server
 
 
@@ -228,11 +270,14 @@ def monitor_server(
     replay_config: Mapping[str, Any],
 ) -> Iterator[MonitorView]:
     """This test's view of the fake monitor server: ``add_job(...)`` -> URL, ``requests(url)``."""
-    speed = request.config.getoption("replay_speed")
+    command_line = {
+        "speed": request.config.getoption("replay_speed"),
+        "retry_after": request.config.getoption("replay_retry_after"),
+    }
     view = MonitorView(
         replay_monitor_server,
         _marker_settings(request.node),
-        {"speed": speed},
+        command_line,
         _checked_settings("replay_config", replay_config),
     )
     yield view

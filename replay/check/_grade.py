@@ -43,7 +43,11 @@ class Check:
 
 @dataclass(frozen=True)
 class Grading:
-    """How runs are graded: the server's settings and the user's options."""
+    """How runs are graded: the server's settings and the user's options.
+
+    ``tls``: the server speaks HTTPS with a CA made for the run, whose file the command finds in
+    ``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``, ``NODE_EXTRA_CA_CERTS`` and ``CURL_CA_BUNDLE``.
+    """
 
     mode: Literal["time", "step"] = "step"
     speed: float = 1.0
@@ -53,6 +57,7 @@ class Grading:
     #: Time mode: job seconds (wall seconds x ``speed``) at least between two polls that no
     #: Retry-After spaced, as a median: less is a busy loop.
     min_interval_s: float = 1.0
+    tls: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 
 import numpy as np
 
 from replay.errors import UsageError
+from replay.serving import retry_date_ahead_s, shortened_retry_after
 from replay.simulate import Response, Timeline
 from replay.simulate.scenarios import SCENARIOS
 from replay.status import COMPLETION_HTTP, DIALECTS, GIVE_UP_HTTP, STOP_STATUSES
 
 __all__ = [
-    "CHECK_ORIGIN",
     "DIALECTS",
     "GIVE_UP_STATUSES",
-    "RETRY_AFTER_DATE_AHEAD_S",
-    "RETRY_AFTER_S",
     "SUCCESS_OUTCOMES",
     "TERMINAL_STATUSES",
     "CheckJob",
@@ -36,14 +30,6 @@ TERMINAL_STATUSES = STOP_STATUSES
 SUCCESS_OUTCOMES = frozenset({"completed"})
 #: HTTP codes after which a poller should give up instead of polling on.
 GIVE_UP_STATUSES = GIVE_UP_HTTP
-#: Retry-After in seconds is served as this many seconds (the catalogue's 1-120 s would make a
-#: careful poller sleep minutes): long enough to tell a poller that waits from one that does not.
-RETRY_AFTER_S = 1
-#: Retry-After as an HTTP date names a whole second at least this far ahead of the request; with
-#: the date's one-second resolution a poller then waits between 1 and 3 seconds.
-RETRY_AFTER_DATE_AHEAD_S = 2.0
-#: The time a served timeline's ``at_s = 0`` stands for, so the server re-bases HTTP dates.
-CHECK_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -126,9 +112,10 @@ def _chosen(what: str, asked: Sequence[str] | None, known: Sequence[str]) -> lis
 
 
 def _job(scenario: str, dialect: str, timeline: Timeline) -> CheckJob:
-    responses = tuple(_short_retry(r) for r in timeline.responses)
-    served = dataclasses.replace(timeline, responses=responses)
-    retry = [_retry_wait(r) for r in responses]
+    # Retry-After shortened as the pytest plugin serves it by default: one mechanism for both.
+    served = shortened_retry_after(timeline)
+    responses = served.responses
+    retry = [_retry_wait(r, served) for r in responses]
     return CheckJob(
         scenario=scenario,
         dialect=dialect,
@@ -141,34 +128,15 @@ def _job(scenario: str, dialect: str, timeline: Timeline) -> CheckJob:
     )
 
 
-def _short_retry(response: Response) -> Response:
-    """``response`` with its Retry-After shortened to what check-poller serves."""
-    value = response.header("Retry-After")
-    if value is None:
-        return response
-    if value.strip().isdigit():
-        short = str(RETRY_AFTER_S)
-    else:
-        short = format_datetime(
-            CHECK_ORIGIN + timedelta(seconds=_date_second(response)), usegmt=True
-        )
-    headers = tuple((k, short if k.lower() == "retry-after" else v) for k, v in response.headers)
-    return dataclasses.replace(response, headers=headers)
-
-
-def _retry_wait(response: Response) -> tuple[float, bool]:
+def _retry_wait(response: Response, timeline: Timeline) -> tuple[float, bool]:
     """The Retry-After wait of ``response`` (NaN: none) and whether it is an HTTP date."""
     value = response.header("Retry-After")
     if value is None:
         return float("nan"), False
-    if value.strip().isdigit():
-        return float(value), False
-    return _date_second(response) - response.at_s, True
-
-
-def _date_second(response: Response) -> float:
-    """The whole second (after the origin) a shortened Retry-After date of ``response`` names."""
-    return math.ceil(response.at_s) + RETRY_AFTER_DATE_AHEAD_S
+    ahead = retry_date_ahead_s(response, timeline.origin)
+    if ahead is not None:
+        return ahead, True
+    return (float(value), False) if value.strip().isdigit() else (float("nan"), False)
 
 
 def _ends_job(response: Response) -> bool:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from replay.check._grade import CHECKS, Check, Grading, RunResult, grade
 from replay.check._plan import (
-    CHECK_ORIGIN,
     DIALECTS,
     GIVE_UP_STATUSES,
     SUCCESS_OUTCOMES,
@@ -59,7 +59,8 @@ def check_poller(
     """Run ``command`` (with ``{url}``) once per scenario x dialect on a loopback server; grade it.
 
     ``parallel`` runs at once, each killed (with its process group) after ``timeout_s``.
-    ``on_run`` is called with each result as it is graded (in completion order).
+    ``on_run`` is called with each result as it is graded (in completion order). With
+    ``grading.tls`` the server speaks HTTPS and each run's environment names its CA file.
     """
     from replay.server import MonitorServer
 
@@ -72,13 +73,16 @@ def check_poller(
         speed=chosen.speed,
         reject_authorization=chosen.reject_authorization,
         log_limit=None,  # a busy loop must not push its first requests out of the log
+        tls=chosen.tls,
     )
     running = Running()
     with server:
-        urls = [server.add(job.timeline, dialect=job.dialect, origin=CHECK_ORIGIN) for job in jobs]
+        env = {**os.environ, **server.ca_environment()} if chosen.tls else None
+        # Each timeline carries the origin its shortened Retry-After dates are counted from.
+        urls = [server.add(job.timeline, dialect=job.dialect) for job in jobs]
 
         def one(position: int) -> RunResult:
-            process = run_command(command_for(argv, urls[position]), timeout_s, running)
+            process = run_command(command_for(argv, urls[position]), timeout_s, running, env)
             result = grade(jobs[position], process, server.requests(urls[position]), chosen)
             if on_run is not None:
                 on_run(result)

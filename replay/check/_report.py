@@ -69,6 +69,7 @@ class CheckReport:
             "give_up_after": self.grading.give_up_after,
             "expect_stdout": self.grading.expect_stdout,
             "reject_authorization": self.grading.reject_authorization,
+            "tls": self.grading.tls,
             "runs": [_run_dict(run) for run in self.runs],
             "failures": self.failures(),
             "passed": self.passed,

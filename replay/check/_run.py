@@ -9,7 +9,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from replay.errors import UsageError
@@ -95,13 +95,18 @@ class Running:
 
 
 def run_command(
-    argv: Sequence[str], timeout_s: float, running: Running | None = None
+    argv: Sequence[str],
+    timeout_s: float,
+    running: Running | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> ProcessResult:
-    """Run ``argv`` in its own process group; kill the whole group at ``timeout_s``."""
+    """Run ``argv`` in its own process group (in ``env``, default this process's environment);
+    kill the whole group at ``timeout_s``."""
     started = time.monotonic()
     try:
         process = subprocess.Popen(
             list(argv),
+            env=None if env is None else dict(env),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -23,7 +23,8 @@ loopback server (no shell: quote it as you would for exec). Checks per run (docs
 exit: 0 every check passed, 1 some failed, 2 usage error.
 
 examples:
-  replay check-poller -- python examples/pollers/careful.py --interval 0.01 --deadline 10 {url}
+  replay check-poller -- python examples/pollers/careful.py --interval 0.01 --max-interval 0.05 --deadline 10 {url}
+  replay check-poller --tls -- python examples/pollers/careful.py --interval 0.01 --max-interval 0.05 --deadline 10 {url}
   replay check-poller --scenarios throttled,expired_monitor --dialects graph -- ./poll.sh {url}
   replay check-poller --expect-stdout 'outcome={outcome}' --format json -- node poll.js {url}
 """
@@ -92,6 +93,13 @@ def register(sub: Any) -> None:
         "as a failure), to see a poller's other checks",
     )
     parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS on loopback with a CA made for this run; the command finds the CA file "
+        "in SSL_CERT_FILE, REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS and CURL_CA_BUNDLE (for "
+        "clients that refuse plain HTTP or take an http:// URL for a relative path)",
+    )
+    parser.add_argument(
         "--seed", type=count("the seed", 0), default=0, metavar="S", help="random seed (0)"
     )
     parser.add_argument("--format", choices=("table", "json"), default="table")
@@ -114,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         reject_authorization=not args.allow_authorization,
         expect_stdout=args.expect_stdout,
         give_up_after=args.give_up_after,
+        tls=args.tls,
     )
     live = args.format == "table" and sys.stderr.isatty()
 

@@ -26,9 +26,13 @@ _EPILOG = """\
 Prints one monitor URL per line on stdout as soon as the server listens, then serves until
 SIGINT or SIGTERM (exit 0). The URLs carry fake tempauth= and c= credentials, as real ones do.
 
+With --tls it serves HTTPS with a certificate authority made for this run (its certificate names
+127.0.0.1, localhost and ::1 only); stderr says where the CA file is, --ca-out copies it.
+
 examples:
   replay serve --jobs 50 --seed 7 --speed 60 --urls-out urls.jsonl
   replay record --urls-file urls.jsonl --out rec/
+  replay serve --tls --ca-out ca.pem    # then: SSL_CERT_FILE=ca.pem NODE_EXTRA_CA_CERTS=ca.pem ...
 """
 
 
@@ -87,6 +91,16 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help='also write JSON lines {"url", "size_bytes", "labels"} for replay record --urls-file',
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a CA made for this run (loopback only)",
+    )
+    parser.add_argument(
+        "--ca-out",
+        metavar="FILE",
+        help="with --tls, also write the CA certificate (PEM) to FILE for clients to trust",
+    )
     parser.add_argument("--host", default="127.0.0.1", metavar="H", help="address (127.0.0.1)")
     parser.add_argument(
         "--allow-non-loopback",
@@ -116,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    if args.ca_out and not args.tls:
+        raise UsageError("--ca-out writes the CA of --tls: add --tls, or drop --ca-out")
     server = MonitorServer(
         host=args.host,
         port=args.port,
@@ -123,12 +139,13 @@ def run(args: argparse.Namespace) -> int:
         speed=args.speed,
         retention_s=args.retention,
         allow_non_loopback=args.allow_non_loopback,
+        tls=args.tls,
     )
     dialects = [args.dialect] if args.dialect else None
     fleet = simulate(
         args.jobs, seed=args.seed, scenarios=_scenarios(args.scenarios), dialects=dialects
     )
-    return asyncio.run(_serve(server, fleet, args.urls_out))
+    return asyncio.run(_serve(server, fleet, args.urls_out, args.ca_out))
 
 
 def _scenarios(values: Iterable[str] | None) -> list[str] | None:
@@ -138,7 +155,9 @@ def _scenarios(values: Iterable[str] | None) -> list[str] | None:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
-async def _serve(server: MonitorServer, fleet: _Fleet, urls_out: str | None) -> int:
+async def _serve(
+    server: MonitorServer, fleet: _Fleet, urls_out: str | None, ca_out: str | None
+) -> int:
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -147,6 +166,9 @@ async def _serve(server: MonitorServer, fleet: _Fleet, urls_out: str | None) -> 
         urls = dict(zip(fleet.jobs["job_id"].astype(str), server.add_fleet(fleet), strict=True))
         if urls_out:
             _write_urls_file(Path(urls_out), urls, fleet)
+        ca_file = server.ca_file
+        if ca_file is not None and ca_out:
+            ca_file = _written_atomically(Path(ca_out), ca_file.read_bytes(), "--ca-out")
         sys.stdout.write("".join(f"{url}\n" for url in urls.values()))
         sys.stdout.flush()
         print(
@@ -154,6 +176,11 @@ async def _serve(server: MonitorServer, fleet: _Fleet, urls_out: str | None) -> 
             f"speed {server.speed:g}); stop with Ctrl-C",
             file=sys.stderr,
         )
+        if ca_file is not None:
+            print(
+                f"replay serve: trust the CA in {ca_file} (SSL_CERT_FILE={ca_file})",
+                file=sys.stderr,
+            )
         await stopped.wait()
     return 0
 
@@ -161,12 +188,18 @@ async def _serve(server: MonitorServer, fleet: _Fleet, urls_out: str | None) -> 
 def _write_urls_file(path: Path, urls: Mapping[str, str], fleet: _Fleet) -> None:
     """Write the URLs file atomically, so a reader never sees half of it."""
     lines = [json.dumps(_url_line(urls[job["job_id"]], job)) for job in _job_records(fleet)]
+    _written_atomically(path, "".join(f"{line}\n" for line in lines).encode(), "--urls-out")
+
+
+def _written_atomically(path: Path, data: bytes, option: str) -> Path:
+    """``path``, with ``data`` written to it under a temporary name and renamed."""
     partial = path.with_name(f".{path.name}.partial")
     try:
-        partial.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        partial.write_bytes(data)
         os.replace(partial, path)
     except OSError as err:
-        raise UsageError(f"cannot write --urls-out {path}: {err.strerror or err}") from None
+        raise UsageError(f"cannot write {option} {path}: {err.strerror or err}") from None
+    return path
 
 
 def _job_records(fleet: _Fleet) -> list[dict[str, Any]]:

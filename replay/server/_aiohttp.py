@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import threading
+from pathlib import Path
 from types import TracebackType
 
 from aiohttp import web
 from multidict import CIMultiDict
 
 from replay.errors import ServerError
+from replay.server._tls import LOOPBACK_NAMES, LoopbackTLS, ca_environment
 from replay.serving import Answer, Clock, Request, ServingCore
 
 __all__ = ["MonitorServer"]
@@ -27,6 +29,10 @@ class MonitorServer(ServingCore):
     ``speed``, ``retention_s`` and ``clock`` mean), answering exactly as the socket-free
     ``replay.testing.MonitorTransport`` does. Run it in a background thread (``with MonitorServer() as srv:`` or ``start()``/``stop()``)
     or on the running event loop (``async with MonitorServer() as srv:``).
+
+    ``tls=True`` serves HTTPS with a certificate authority made for each run (its certificate
+    names 127.0.0.1, localhost and ::1 only): clients trust ``ca_file``, or the variables of
+    ``ca_environment()``. TLS is loopback only, whatever ``allow_non_loopback`` says.
     """
 
     def __init__(
@@ -41,6 +47,7 @@ class MonitorServer(ServingCore):
         reject_authorization: bool = True,
         log_limit: int | None = 10_000,
         clock: Clock | None = None,
+        tls: bool = False,
     ) -> None:
         super().__init__(
             "server",
@@ -51,22 +58,44 @@ class MonitorServer(ServingCore):
             log_limit=log_limit,
             clock=clock,
         )
-        self._host = _checked_host(host, allow_non_loopback)
+        self._host = _checked_host(host, allow_non_loopback, tls)
         self._port = port
+        #: Whether the server serves HTTPS (with a CA made when it starts).
+        self.tls = tls
+        self._certificates: LoopbackTLS | None = None
         self._runner: web.ServerRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
-        """``http://host:port`` of the running server."""
+        """``http://host:port`` (``https://`` with ``tls``) of the running server."""
         if self._port == 0:
             raise ServerError(
                 "the server has no port yet: start it first (start(), `with MonitorServer()`, "
                 "or `async with MonitorServer()`), or give a fixed port="
             )
         host = f"[{self._host}]" if ":" in self._host else self._host
-        return f"http://{host}:{self._port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self._port}"
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The PEM file of this run's CA certificate (None: plain HTTP); it exists while the
+        server runs."""
+        if not self.tls:
+            return None
+        if self._certificates is None:
+            raise ServerError(
+                "the server's CA is made when it starts: start it first (start(), "
+                "`with MonitorServer(tls=True)`), then read ca_file"
+            )
+        return self._certificates.ca_file
+
+    def ca_environment(self) -> dict[str, str]:
+        """``SSL_CERT_FILE``, ``REQUESTS_CA_BUNDLE``, ``NODE_EXTRA_CA_CERTS`` and
+        ``CURL_CA_BUNDLE`` naming ``ca_file``, for a client process (empty: plain HTTP)."""
+        ca_file = self.ca_file
+        return {} if ca_file is None else ca_environment(ca_file)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -142,11 +171,15 @@ class MonitorServer(ServingCore):
         server = web.Server(self._handle, access_log=None)
         runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=_SHUTDOWN_GRACE_S)
         await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port)
+        certificates = LoopbackTLS() if self.tls else None
+        context = None if certificates is None else certificates.context
+        site = web.TCPSite(runner, self._host, self._port, ssl_context=context)
         try:
             await site.start()
         except OSError as err:
             await runner.cleanup()
+            if certificates is not None:
+                certificates.close()
             raise ServerError(
                 f"cannot listen on {self._host}:{self._port} ({err.strerror or err}): "
                 "choose another port, or 0 for any free one",
@@ -154,11 +187,15 @@ class MonitorServer(ServingCore):
             ) from None
         self._port = _bound_port(runner, self._port)
         self._runner = runner
+        self._certificates = certificates
 
     async def _close(self) -> None:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        certificates, self._certificates = self._certificates, None
+        if certificates is not None:
+            certificates.close()
 
     # -- HTTP -------------------------------------------------------------------------------
 
@@ -190,14 +227,22 @@ def _dropped(request: web.BaseRequest) -> web.Response:
     return web.Response(status=599)
 
 
-def _checked_host(host: str, allow_non_loopback: bool) -> str:
-    """The address to bind: loopback unless the caller explicitly allowed another one."""
+def _checked_host(host: str, allow_non_loopback: bool, tls: bool = False) -> str:
+    """The address to bind: loopback unless the caller explicitly allowed another one (never
+    with TLS: the certificate names loopback only)."""
     if host in _LOOPBACK_NAMES:
         return "127.0.0.1"
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
+    if not loopback and tls:
+        raise ServerError(
+            f"refusing to serve TLS on {host!r}: the per-run certificate names "
+            f"{', '.join(LOOPBACK_NAMES)} only; listen on loopback (127.0.0.1, ::1) or serve "
+            "plain HTTP (drop tls=True / --tls)",
+            host=host,
+        )
     if not loopback and not allow_non_loopback:
         raise ServerError(
             f"refusing to listen on {host!r}: the fake monitor serves fake credentials and "

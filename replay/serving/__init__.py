@@ -12,6 +12,15 @@ if TYPE_CHECKING:
     from replay.serving._jobs import Headers, JobTable, Mode, Reply, ServedJob
     from replay.serving._log import RequestLog, RequestRecord
     from replay.serving._messages import Answer, Request, error_answer, json_answer
+    from replay.serving._retry import (
+        RETRY_AFTER_DATE_AHEAD_S,
+        RETRY_AFTER_S,
+        SHORT_ORIGIN,
+        RetryAfter,
+        checked_retry_after,
+        retry_date_ahead_s,
+        shortened_retry_after,
+    )
     from replay.serving._routing import DEFAULT_DIALECT, ServingState, route
     from replay.serving._urls import (
         MONITOR_PATHS,
@@ -26,6 +35,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_DIALECT",
     "MONITOR_PATHS",
+    "RETRY_AFTER_DATE_AHEAD_S",
+    "RETRY_AFTER_S",
+    "SHORT_ORIGIN",
     "SYSTEM_CLOCK",
     "Answer",
     "Clock",
@@ -38,12 +50,14 @@ __all__ = [
     "Request",
     "RequestLog",
     "RequestRecord",
+    "RetryAfter",
     "ServedJob",
     "ServingCore",
     "ServingState",
     "SystemClock",
     "checked_mode",
     "checked_positive",
+    "checked_retry_after",
     "copy_request_matches",
     "error_answer",
     "fake_credentials",
@@ -51,7 +65,9 @@ __all__ = [
     "job_id_of",
     "json_answer",
     "monitor_path_and_query",
+    "retry_date_ahead_s",
     "route",
+    "shortened_retry_after",
 ]
 
 if not TYPE_CHECKING:  # mypy checks every name against the imports above
@@ -63,6 +79,18 @@ if not TYPE_CHECKING:  # mypy checks every name against the imports above
             **dict.fromkeys(("Headers", "JobTable", "Mode", "Reply", "ServedJob"), "._jobs"),
             **dict.fromkeys(("RequestLog", "RequestRecord"), "._log"),
             **dict.fromkeys(("Answer", "Request", "error_answer", "json_answer"), "._messages"),
+            **dict.fromkeys(
+                (
+                    "RETRY_AFTER_DATE_AHEAD_S",
+                    "RETRY_AFTER_S",
+                    "SHORT_ORIGIN",
+                    "RetryAfter",
+                    "checked_retry_after",
+                    "retry_date_ahead_s",
+                    "shortened_retry_after",
+                ),
+                "._retry",
+            ),
             **dict.fromkeys(("DEFAULT_DIALECT", "ServingState", "route"), "._routing"),
             **dict.fromkeys(
                 (

@@ -12,6 +12,7 @@ from replay.serving._clock import SYSTEM_CLOCK, Clock
 from replay.serving._jobs import JobTable, Mode
 from replay.serving._log import RequestLog, RequestRecord
 from replay.serving._messages import Answer, Request
+from replay.serving._retry import checked_retry_after, shortened_retry_after
 from replay.serving._routing import DEFAULT_DIALECT, route
 from replay.serving._urls import job_id_of
 from replay.simulate.timeline import Timeline
@@ -73,6 +74,7 @@ class ServingCore:
         origin: datetime | None = None,
         mode: str | None = None,
         speed: float | None = None,
+        retry_after: str = "verbatim",
     ) -> str:
         """Serve ``timeline`` and return its monitor URL (in the dialect's URL shape).
 
@@ -80,14 +82,24 @@ class ServingCore:
         own ``origin``, which simulated timelines carry); known, Retry-After HTTP dates are
         served as far ahead of each request as they were of their response.
         ``mode`` and ``speed``: this job's own, instead of the server's.
+        ``retry_after="short"`` serves Retry-After for a quick test: in step mode shortened as
+        check-poller serves it (:func:`replay.serving.shortened_retry_after`), in time mode in
+        wall time (the job seconds it names / speed, rounded up; dates likewise).
+        ``"verbatim"`` (the default) serves it as the timeline has it.
         """
+        policy = checked_retry_after(retry_after)
+        served_mode = self.mode if mode is None else checked_mode(mode)
+        if policy == "short" and served_mode == "step":
+            # The shortened dates are counted from the timeline's new origin, not the given one.
+            timeline, origin = shortened_retry_after(timeline), None
         return self._jobs.add(
             self.base_url,
             timeline,
             dialect or timeline.dialect or DEFAULT_DIALECT,
             origin=origin,
-            mode=None if mode is None else checked_mode(mode),
+            mode=None if mode is None else served_mode,
             speed=None if speed is None else checked_positive("speed", speed),
+            wall_retry_after=policy == "short" and served_mode == "time",
         )
 
     def add_fleet(self, fleet: _Fleet) -> list[str]:

@@ -6,11 +6,11 @@ import bisect
 import json
 import secrets
 import threading
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from datetime import datetime
 from typing import Literal
 
 from replay.errors import ServerError, UsageError
+from replay.serving._retry import retry_date, retry_date_ahead_s, retry_seconds, wall_seconds
 from replay.serving._urls import fake_credentials, monitor_path_and_query
 from replay.simulate.timeline import Response, Timeline
 
@@ -36,6 +36,7 @@ class Reply:
         "drop",
         "headers",
         "retry_date_ahead_s",
+        "retry_s",
         "status",
     )
 
@@ -45,17 +46,28 @@ class Reply:
         self.body = response.body
         self.delay_s = response.delay_s
         self.drop = response.drop
-        self.retry_date_ahead_s = _retry_date_ahead_s(response, origin)
+        self.retry_date_ahead_s = retry_date_ahead_s(response, origin)
+        self.retry_s = retry_seconds(response.header("Retry-After"))
         self._job_status: tuple[str | None] | None = None  # None: not parsed yet
 
-    def headers_at(self, now: datetime) -> Headers:
-        """The headers to send at ``now`` (a Retry-After HTTP date re-based onto that clock)."""
-        if self.retry_date_ahead_s is None:
+    def headers_at(self, now: datetime, speed: float = 1.0) -> Headers:
+        """The headers to send at ``now``: a Retry-After HTTP date re-based onto that clock; at
+        a ``speed`` other than 1, Retry-After in wall time (its job seconds / ``speed``, rounded
+        up to a whole second)."""
+        value = self._retry_after_at(now, speed)
+        if value is None:
             return self.headers
-        due = format_datetime(now + timedelta(seconds=self.retry_date_ahead_s), usegmt=True)
         return tuple(
-            (name, due if name.lower() == "retry-after" else value) for name, value in self.headers
+            (name, value if name.lower() == "retry-after" else v) for name, v in self.headers
         )
+
+    def _retry_after_at(self, now: datetime, speed: float) -> str | None:
+        """The Retry-After value to send instead of the timeline's (None: send it as it is)."""
+        if self.retry_date_ahead_s is not None:
+            return retry_date(now, self.retry_date_ahead_s, speed)
+        if self.retry_s is not None and speed != 1.0:
+            return str(wall_seconds(self.retry_s, speed))
+        return None
 
     @property
     def job_status(self) -> str | None:
@@ -77,20 +89,6 @@ def _body_status(body: bytes) -> str | None:
     return status if isinstance(status, str) else None
 
 
-def _retry_date_ahead_s(response: Response, origin: datetime | None) -> float | None:
-    """Seconds a Retry-After HTTP date lies after its response (None: not a date, no origin)."""
-    value = response.header("Retry-After")
-    if origin is None or value is None or value.strip().isdigit():
-        return None
-    try:
-        due = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None  # not a date: served verbatim, as a malformed header should be
-    if due.tzinfo is None:
-        due = due.replace(tzinfo=UTC)
-    return (due - origin).total_seconds() - response.at_s
-
-
 class ServedJob:
     """The serving state of one job. Only the server's event loop touches it after ``add``."""
 
@@ -105,6 +103,7 @@ class ServedJob:
         "tempauth",
         "timeline",
         "times",
+        "wall_retry_after",
     )
 
     def __init__(
@@ -116,10 +115,13 @@ class ServedJob:
         *,
         mode: Mode | None = None,
         speed: float | None = None,
+        wall_retry_after: bool = False,
     ) -> None:
         #: This job's own mode and speed (None: the server's).
         self.mode = mode
         self.speed = speed
+        #: Whether, in time mode, Retry-After is served in wall time (job seconds / speed).
+        self.wall_retry_after = wall_retry_after
         self.timeline = timeline
         self.dialect = dialect
         self.tempauth = tempauth
@@ -181,11 +183,20 @@ class JobTable:
         origin: datetime | None = None,
         mode: Mode | None = None,
         speed: float | None = None,
+        wall_retry_after: bool = False,
     ) -> str:
         """Serve ``timeline`` in ``dialect``; return its monitor URL under ``base_url``."""
         credentials = fake_credentials(timeline.job_id, self.nonce)
         url = base_url + monitor_path_and_query(dialect, timeline.job_id, credentials)
-        job = ServedJob(timeline, dialect, credentials.tempauth, origin, mode=mode, speed=speed)
+        job = ServedJob(
+            timeline,
+            dialect,
+            credentials.tempauth,
+            origin,
+            mode=mode,
+            speed=speed,
+            wall_retry_after=wall_retry_after,
+        )
         with self._lock:
             if timeline.job_id in self._jobs:
                 raise ServerError(

@@ -59,9 +59,10 @@ def route(request: Request, state: ServingState, clock: Clock) -> Answer:
     reply = job.reply(mode, speed, state.retention_s, clock.monotonic())
     if reply is None:
         return error_answer(404, "itemNotFound", "The monitor has expired", job_id)
+    wall = speed if mode == "time" and job.wall_retry_after else 1.0
     return Answer(
         reply.status,
-        reply.headers_at(clock.now()),
+        reply.headers_at(clock.now(), wall),
         reply.body,
         job_id,
         reply.job_status,

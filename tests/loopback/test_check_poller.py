@@ -356,6 +356,55 @@ def test_time_mode_serves_job_time_and_the_careful_poller_still_passes() -> None
     assert [r.checks["conclusion"].passed for r in report.runs] == [True] * 4
 
 
+#: Prints the URL's scheme, the status it got (trusting the default CAs, which SSL_CERT_FILE
+#: replaces) and which CA variables name a PEM certificate.
+PROBE = """
+import os, sys, urllib.request
+VARS = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE")
+status = urllib.request.urlopen(sys.argv[1]).status
+pem = [v for v in VARS if os.path.isfile(os.environ.get(v, "")) and "BEGIN CERT" in open(os.environ[v]).read()]
+print(sys.argv[1].split(":")[0], status, *pem)
+"""
+CA_VARIABLES = "SSL_CERT_FILE REQUESTS_CA_BUNDLE NODE_EXTRA_CA_CERTS CURL_CA_BUNDLE"
+
+
+@pytest.mark.parametrize(
+    ("option", "tls", "seen"),
+    [
+        pytest.param([], False, "http 202", id="plain"),
+        pytest.param(["--tls"], True, f"https 202 {CA_VARIABLES}", id="tls"),
+    ],
+)
+def test_tls_serves_https_and_hands_the_command_the_runs_ca(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    option: list[str],
+    tls: bool,
+    seen: str,
+) -> None:
+    for name in CA_VARIABLES.split():
+        monkeypatch.delenv(name, raising=False)
+    argv = [*option, "--scenarios", "instant_complete", "--dialects", "graph", "--format", "json"]
+
+    code, out, _ = _cli(capsys, *argv, "--", sys.executable, "-c", PROBE, "{url}")
+
+    document = json.loads(out)
+    assert (code, document["tls"], document["runs"][0]["stdout_tail"]) == (0, tls, seen)
+
+
+def test_the_careful_poller_passes_every_check_over_tls() -> None:
+    scenarios = ["happy_path", "throttled", "failed_with_error", "legacy_303", "expired_monitor"]
+    jobs = {j.scenario: j for j in plan_jobs(scenarios, ["sharepoint-v21"])}
+
+    report = check_poller(
+        CAREFUL, scenarios=scenarios, dialects=["sharepoint-v21"], grading=Grading(tls=True)
+    )
+
+    assert {r.scenario: _verdicts(r) for r in report.runs} == {
+        name: careful_expectations(job) for name, job in jobs.items()
+    }
+
+
 DOC = Path(__file__).resolve().parents[2] / "docs" / "check-poller.md"
 
 

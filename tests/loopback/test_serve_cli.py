@@ -6,6 +6,7 @@ import json
 import os
 import queue
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -107,6 +108,10 @@ def test_serve_exits_0_on_sigint_and_sigterm(
         pytest.param(["--speed", "0"], "speed", id="speed"),
         pytest.param(["--jobs", "0"], "--jobs", id="jobs"),
         pytest.param(["--mode", "random"], "invalid choice", id="mode"),
+        pytest.param(["--ca-out", "ca.pem"], "add --tls", id="ca-out-without-tls"),
+        pytest.param(
+            ["--tls", "--host", "0.0.0.0", "--allow-non-loopback"], "TLS", id="tls-non-loopback"
+        ),
     ],
 )
 def test_serve_bad_arguments_exit_2_with_one_line(arguments: list[str], message: str) -> None:
@@ -119,8 +124,33 @@ def test_serve_bad_arguments_exit_2_with_one_line(arguments: list[str], message:
     assert done.stdout == ""
 
 
+def test_serve_tls_prints_https_urls_and_writes_the_ca_they_verify_with(tmp_path: Path) -> None:
+    ca_out = tmp_path / "ca.pem"
+    command = [*SERVE, "--jobs", "2", "--mode", "step", "--scenarios", "happy_path", "--tls"]
+    child = subprocess.Popen(
+        [*command, "--ca-out", str(ca_out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        urls = _read_lines(child, 2)
+        assert all(url.startswith("https://127.0.0.1:") for url in urls)
+        trusted = ssl.create_default_context(cafile=ca_out)
+        assert all(httpx.get(url, verify=trusted).status_code in (200, 202) for url in urls)
+        with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+            httpx.get(urls[0], timeout=5.0)
+    finally:
+        child.send_signal(signal.SIGTERM)
+        child.wait(timeout=10)
+    assert child.stderr is not None
+    assert f"SSL_CERT_FILE={ca_out}" in child.stderr.read()
+
+
 def test_serve_help_lists_its_options() -> None:
     done = subprocess.run([*SERVE, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
-    for option in ("--jobs", "--seed", "--port", "--dialect", "--mode", "--speed", "--urls-out"):
+    options = ("--jobs", "--seed", "--port", "--dialect", "--mode", "--speed", "--urls-out")
+    for option in (*options, "--tls", "--ca-out"):
         assert option in done.stdout

@@ -1,9 +1,10 @@
-"""The server over loopback and the socket-free transport answer every request alike."""
+"""The server over loopback (HTTP and HTTPS) and the socket-free transport answer alike."""
 
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -133,11 +134,16 @@ def timeline() -> Timeline:
     return Timeline.from_steps(STEPS, job_id="job-1", dialect="graph")
 
 
-@pytest.fixture
-def over_loopback(timeline: Timeline) -> Iterator[tuple[list[Seen], list[str]]]:
-    with MonitorServer(mode="step") as server, httpx.Client() as client:
-        monitor = server.add(timeline)
-        seen = _answers(client, server.base_url, monitor)
+@pytest.fixture(params=[False, True], ids=["http", "https"])
+def over_loopback(
+    timeline: Timeline, request: pytest.FixtureRequest
+) -> Iterator[tuple[list[Seen], list[str]]]:
+    """The table's answers over loopback, in plain HTTP and over TLS (trusting the run's CA)."""
+    with MonitorServer(mode="step", tls=request.param) as server:
+        verify = ssl.create_default_context(cafile=server.ca_file) if server.tls else True
+        with httpx.Client(verify=verify) as client:
+            monitor = server.add(timeline)
+            seen = _answers(client, server.base_url, monitor)
         yield seen, [f"{r.method} {r.response_status}" for r in server.all_requests()]
 
 
@@ -210,6 +216,28 @@ def test_time_mode_follows_an_injected_clock_without_sleeping() -> None:
         (200, "completed"),  # 159 s: within retention (60 + 100)
         (404, None),  # 161 s: expired
     ]
+
+
+@pytest.mark.parametrize(
+    ("mode", "retry_after"),
+    [("step", "verbatim"), ("step", "short"), ("time", "verbatim"), ("time", "short")],
+)
+def test_both_serve_retry_after_alike_under_each_policy(mode: str, retry_after: str) -> None:
+    clock = ManualClock()
+    throttled = Timeline.from_scenario("throttled", "graph", seed=2)
+    with MonitorServer(mode=mode, speed=60, clock=clock) as server:
+        transport = MonitorTransport(mode=mode, speed=60, clock=clock)
+        url = server.add(throttled, retry_after=retry_after)
+        local = transport.add(throttled, retry_after=retry_after)
+        served = []
+        with httpx.Client() as client, httpx.Client(transport=transport) as offline:
+            for response in throttled.responses:  # each request at the job time of a response
+                wall = response.at_s / (60 if mode == "time" else 1)
+                clock.advance(max(wall - clock.monotonic(), 0))
+                pair = (client.get(url), offline.get(local))
+                served.append(tuple(r.headers.get("Retry-After") for r in pair))
+    assert [a for a, _ in served] == [b for _, b in served]
+    assert sum(a is not None for a, _ in served) == 5  # two dates and three seconds
 
 
 def test_importing_the_transport_loads_no_aiohttp_pandas_or_pyarrow() -> None:

@@ -1,4 +1,4 @@
-"""docs/testing.md's ten-line example runs as written, so the guide cannot rot."""
+"""docs/testing.md's examples run as written (the HTTPS one with --replay-tls), so the guide cannot rot."""
 
 from __future__ import annotations
 
@@ -62,3 +62,14 @@ def my_poller(url, deadline_polls=200):
 def test_mutation_matrix_example_runs(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_matrix=MY_POLLER + example("## Timelines and mutations"))
     pytester.runpytest().assert_outcomes(passed=6)
+
+
+@pytest.mark.wallclock
+def test_retry_after_example_waits_out_throttling_in_seconds(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_throttled=example("### Retry-After: short by default"))
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_https_example_runs_with_replay_tls(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_https=example("## HTTPS: `--replay-tls`"))
+    pytester.runpytest("--replay-tls").assert_outcomes(passed=1)
