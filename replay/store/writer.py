@@ -26,6 +26,7 @@ from replay.errors import (
     UsageError,
 )
 from replay.schema import JOBS, OBSERVATIONS, jobs_table, observations_table
+from replay.store import _swap
 
 #: Rows of one merged file: a merge holds about this many rows in memory, whatever the rate.
 COMPACT_ROWS = 250_000
@@ -194,13 +195,15 @@ class WriteBuffer:
         self.write(*self.take())
 
     def open(self) -> tuple[dict[str, int], dict[str, JobRow]]:
-        """Create the output folder if needed; return :func:`dataset_state` of it."""
+        """Create the output folder if needed; finish what a writer that died left half-done;
+        return :func:`dataset_state` of it."""
         if self.root.exists() and not self.root.is_dir():
             raise RecorderError(
                 f"output {self.root} is a file; give a folder for the recording",
                 path=str(self.root),
             )
         self.root.mkdir(parents=True, exist_ok=True)
+        _swap.repaired(self.root)
         return dataset_state(self.root)
 
     async def flush_every(
