@@ -23,6 +23,7 @@ from replay.recorder._http import Lanes
 from replay.recorder._progress import FAILED_OUTCOMES, RECORD_FAILURES, Progress, RecordSummary
 from replay.recorder._schedule import JobSchedule, SchedulePolicy, TokenBucket
 from replay.recorder._verdict import JobState, Verdict, stop_outcome
+from replay.recorder.shard import parse_shard, shard_of
 from replay.recorder.urls import UrlSpec, check_url, job_id_of, url_spec, without_userinfo
 from replay.store.writer import JobRow, WriteBuffer, escaped_text, labels_json, micros, now_us
 
@@ -74,6 +75,9 @@ class Recorder:
         transport: an httpx transport to send through instead of the network (tests).
         headers: extra request headers; ``Authorization`` is always dropped.
         seed: seeds the backoff jitter.
+        shard: ``"K/N"`` or ``(K, N)``: this recorder writes only the jobs of shard K of N (by
+            job id, see ``replay.recorder.shard``), so recorders of disjoint shards may share
+            ``out``; without it, a second live recorder on ``out`` is refused.
     """
 
     def __init__(
@@ -94,6 +98,7 @@ class Recorder:
         timeout: float = 30.0,
         headers: Mapping[str, str] | None = None,
         seed: int | None = None,
+        shard: str | tuple[int, int] | None = None,
     ) -> None:
         self._policy = SchedulePolicy(interval, max_interval, deadline, max_retry_after)
         _check_count("concurrency", concurrency)
@@ -101,7 +106,8 @@ class Recorder:
         if not flush_interval > 0:
             raise UsageError(f"flush_interval must be positive seconds, got {flush_interval!r}")
         self.out = Path(out)
-        self._buffer = WriteBuffer(self.out)
+        self._shard = None if shard is None else _shard(shard)
+        self._buffer = WriteBuffer(self.out, shard=self._shard, writer="record")
         self._bucket = TokenBucket(max_rps if max_rps > 0 else math.inf, time.monotonic)
         self._concurrency = concurrency
         self._flush_interval = flush_interval
@@ -170,9 +176,12 @@ class Recorder:
         await asyncio.to_thread(self._finish)
 
     def _finish(self) -> None:
-        """After the last flush: merge the small files."""
+        """After the last flush: merge the small files, give the folder up."""
         self._done = True
-        self._buffer.compact()
+        try:
+            self._buffer.compact()
+        finally:
+            self._buffer.close()
 
     def __enter__(self) -> Recorder:
         self._open_dataset()
@@ -247,6 +256,13 @@ class Recorder:
     def _new_job(
         self, job_id: str, url: str | None, labels: Mapping[str, str] | None, size: int | None
     ) -> _Job:
+        if self._shard is not None and shard_of(job_id, self._shard[1]) != self._shard[0]:
+            k, n = self._shard
+            raise UsageError(
+                f"job {job_id!r} is in shard {shard_of(job_id, n)}/{n}, and this recorder writes "
+                f"shard {k}/{n} only: give it to the recorder of its shard",
+                job_id=job_id,
+            )
         now = now_us()
         row = self._known.get(job_id) or JobRow(job_id, first_seen=now)
         # read_jobs keeps the row with the latest last_seen: this run's rows must win.
@@ -420,6 +436,14 @@ class Recorder:
             transport_errors=self._transport_errors,
             elapsed_s=time.monotonic() - self._started,
         )
+
+
+def _shard(value: str | tuple[int, int]) -> tuple[int, int]:
+    """``value`` ("K/N" or (K, N)) checked as a shard."""
+    if isinstance(value, str):
+        return parse_shard(value)
+    k, n = value
+    return parse_shard(f"{k}/{n}")
 
 
 def _check_count(name: str, value: int) -> None:

@@ -1,4 +1,4 @@
-"""The store's writer: rows held until flushed (and kept when a flush fails), Arrow-safe values."""
+"""The store's writer: rows held until flushed, Arrow-safe values, one writer per folder."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ from replay.errors import (
     UsageError,
 )
 from replay.schema import JOBS, OBSERVATIONS, jobs_table
-from replay.store import _swap
+from replay.store import _owners, _swap
 from replay.store import files as _files
+from replay.store._owners import Shard
 from replay.store._values import JOB_CELLS, OBSERVATION_CELLS, escaped_text, safe_text
 
 #: Rows of one merged file: a merge holds about this many rows in memory, whatever the rate.
@@ -37,6 +38,7 @@ __all__ = [
     "COMPACT_ROWS",
     "JobRow",
     "ObservationBuffer",
+    "Shard",
     "WriteBuffer",
     "dataset_state",
     "escaped_text",
@@ -163,9 +165,12 @@ class WriteBuffer:
     A flush writes observations first (one file per UTC date) and job rows second, each through
     the store's atomic writer, so a crash between them leaves a readable dataset and the restart
     re-polls the job. A flush that fails keeps what it could not write for the next one.
+    ``open`` takes the folder for this process (``shard``: the part of the fleet it writes).
     """
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(
+        self, root: str | Path, *, shard: Shard | None = None, writer: str = "record"
+    ) -> None:
         self.root = Path(root)
         self.observations = ObservationBuffer()
         self._dirty: dict[str, JobRow] = {}
@@ -173,6 +178,9 @@ class WriteBuffer:
         self._kept_lock = threading.Lock()
         self._kept: tuple[pa.Table | None, pa.Table | None] = (None, None)
         self._failing = False
+        self._shard = shard
+        self._writer = writer
+        self._claim: _owners.Claim | None = None
         self.rows_written = 0
         self.files_written = 0
 
@@ -258,7 +266,8 @@ class WriteBuffer:
         self.write(*self.take())
 
     def open(self) -> tuple[dict[str, int], dict[str, JobRow]]:
-        """Create the output folder if needed; finish what a writer that died left half-done;
+        """Create the output folder if needed and take it for this process (RecorderError when
+        another live writer's shard overlaps); finish what a writer that died left half-done;
         return :func:`dataset_state` of it."""
         if self.root.exists() and not self.root.is_dir():
             raise RecorderError(
@@ -266,8 +275,20 @@ class WriteBuffer:
                 path=str(self.root),
             )
         self.root.mkdir(parents=True, exist_ok=True)
-        _swap.repaired(self.root)
-        return dataset_state(self.root)
+        if self._claim is None:
+            self._claim = _owners.claim(self.root, self._shard, self._writer)
+        try:
+            _swap.repaired(self.root)
+            return dataset_state(self.root)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Give the folder up for other writers (after the last flush)."""
+        if self._claim is not None:
+            self._claim.release()
+            self._claim = None
 
     async def flush_every(
         self, interval: float, stopping: asyncio.Event, compact_every: float
