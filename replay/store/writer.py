@@ -1,4 +1,4 @@
-"""The store's writer: rows held until flushed, Arrow-safe values, one writer per folder."""
+"""The store's writer: rows held until flushed, Arrow-safe values, imports written whole."""
 
 from __future__ import annotations
 
@@ -42,12 +42,14 @@ __all__ = [
     "WriteBuffer",
     "dataset_state",
     "escaped_text",
+    "imported_digests",
     "job_rows",
     "jobs_arrow",
     "labels_json",
     "micros",
     "now_us",
     "safe_text",
+    "write_import",
 ]
 
 
@@ -344,3 +346,39 @@ def _joined(*tables: pa.Table | None) -> pa.Table | None:
     if not present:
         return None
     return present[0] if len(present) == 1 else pa.concat_tables(present)
+
+
+def imported_digests(root: Path) -> set[str]:
+    """The SHA-256 digests of the content of every file imported into ``root`` so far."""
+    folder = root / _files.IMPORTS_DIR
+    return {p.stem for p in folder.glob("*.json")} if folder.is_dir() else set()
+
+
+def write_import(
+    root: Path,
+    digest: str,
+    record: Mapping[str, Any],
+    observations: pa.Table | None,
+    jobs: pa.Table | None,
+) -> None:
+    """Append one imported file's rows and its import record (``_imports/<digest>.json``) as one
+    change: a crash leaves all of them or none once the next open has run, so importing the file
+    again (skipped by its digest) never adds its rows twice. Call between ``open`` and ``close``
+    of a WriteBuffer on ``root``."""
+    staged = [
+        _files.stage_table(part, root, root / _files.OBSERVATIONS_DIR / _files.partition_name(day))
+        for day, part in _files.split_by_day(_by_job_and_seq(observations))
+    ]
+    if jobs is not None:
+        staged.append(_files.stage_table(jobs_table(jobs), root, root / _files.JOBS_DIR))
+    content = json.dumps(dict(record), sort_keys=True, ensure_ascii=True).encode()
+    staged.append(_files.stage_bytes(content, root, root / _files.IMPORTS_DIR, f"{digest}.json"))
+    with _swap.exclusive(root, wait=True):
+        _swap.publish(root, _swap.Swap(tuple(staged)))
+
+
+def _by_job_and_seq(table: pa.Table | None) -> pa.Table:
+    """``table`` (None: no rows) in the observations schema, sorted by (job_id, seq)."""
+    if table is None:
+        return OBSERVATIONS.empty_table()
+    return table.sort_by([("job_id", "ascending"), ("seq", "ascending")])

@@ -12,10 +12,12 @@ import pytest
 import replay
 from replay.cli import main
 from replay.errors import RecorderError, UsageError
+from replay.importer import import_files
 from replay.recorder.shard import shard_of
 from replay.store._owners import shards_overlap
 from replay.store.files import WRITERS_DIR
 
+DATA = Path(__file__).parent.parent / "data" / "imports"
 BODY = b'{"status": "inProgress"}'
 
 
@@ -110,6 +112,14 @@ def test_a_lock_file_nobody_here_holds_is_taken_over_unless_it_is_another_host_s
     else:
         with pytest.raises(RecorderError, match=f"if it is no longer running, delete {left}"):
             rec.observe("job-1", BODY)
+
+
+def test_an_import_into_a_folder_a_recorder_writes_is_refused(tmp_path: Path) -> None:
+    with replay.Recorder(tmp_path) as rec:
+        rec.observe("job-1", BODY)
+        with pytest.raises(RecorderError, match="being written by replay record"):
+            import_files([DATA / "graph_payloads.jsonl"], tmp_path)
+    assert import_files([DATA / "graph_payloads.jsonl"], tmp_path).rows == 5
 
 
 def test_replay_record_on_a_folder_another_recorder_writes_exits_2_with_one_line(
