@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
 import zlib
@@ -16,10 +17,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from replay import payload, store
+from replay import payload
 from replay.errors import DatasetNotFoundError, PayloadError, UsageError
 from replay.recorder.urls import without_userinfo
-from replay.store.writer import JobRow, ObservationBuffer, dataset_state, jobs_arrow
+from replay.store.writer import (
+    JobRow,
+    ObservationBuffer,
+    WriteBuffer,
+    escaped_text,
+    imported_digests,
+    jobs_arrow,
+    write_import,
+)
 
 __all__ = ["BadLine", "ImportSummary", "import_files", "parse_line"]
 
@@ -47,19 +56,22 @@ class BadLine:
 
 @dataclass(frozen=True)
 class ImportSummary:
-    """What an import did: rows and jobs written, files read, lines rejected."""
+    """What an import did: rows and jobs written, files read, lines rejected, and the files
+    skipped because the recording already holds their content."""
 
     out: Path
     files: int
     rows: int
     jobs: int
     bad_lines: tuple[BadLine, ...]
+    skipped: tuple[str, ...] = ()
 
     def line(self) -> str:
         """The one-line summary ``replay import`` prints at the end."""
+        again = f", {len(self.skipped)} already imported" if self.skipped else ""
         return (
             f"imported {self.rows} observation(s) of {self.jobs} job(s) from {self.files} "
-            f"file(s), {len(self.bad_lines)} bad line(s) -> {self.out}"
+            f"file(s), {len(self.bad_lines)} bad line(s){again} -> {self.out}"
         )
 
 
@@ -69,6 +81,16 @@ class _Parsed:
     ts_us: int
     url: str | None
     fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One file to import: its SHA-256 (of the decompressed content), good rows and bad lines."""
+
+    path: Path
+    digest: str
+    rows: list[_Parsed]
+    bad: list[BadLine]
 
 
 def parse_line(text: str) -> tuple[str, int, str | None, dict[str, Any]]:
@@ -138,10 +160,10 @@ def _job_id(value: Any, url: str | None) -> str:
     if value is not None:
         if not isinstance(value, str) or not value.strip():
             raise PayloadError(f'"job_id" must be a non-empty string, got {value!r}')
-        return payload.redact_text(value)
+        return escaped_text(payload.redact_text(value))
     if url is None:
         raise PayloadError('no "job_id" and no "url": give one so the line belongs to a job')
-    return payload.job_id_from_url(url)
+    return escaped_text(payload.job_id_from_url(url))
 
 
 def _http_status(value: Any) -> int | None:
@@ -175,20 +197,25 @@ def _body(item: Mapping[str, Any]) -> Any:
     return {k: v for k, v in item.items() if k not in _META_KEYS}
 
 
-def _lines(path: Path) -> Iterator[str]:
-    """The text lines of a file, gzip-compressed or not (told by its magic bytes)."""
+def _lines(path: Path, digest: Any) -> Iterator[str]:
+    """The text lines of a file, gzip-compressed or not (told by its magic bytes); ``digest``
+    (a hashlib object) is fed the decompressed bytes."""
     with path.open("rb") as raw:
         compressed = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
         stream: Iterable[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         for line in stream:
+            digest.update(line)
             yield line.decode("utf-8", errors="replace")
 
 
-def _read(path: Path, bad: list[BadLine]) -> list[_Parsed]:
+def _read(path: Path) -> _Source:
+    """``path`` read, hashed and parsed (UsageError when it cannot be read)."""
     rows: list[_Parsed] = []
+    bad: list[BadLine] = []
+    digest = hashlib.sha256()
     try:
-        for number, line in enumerate(_lines(path), start=1):
+        for number, line in enumerate(_lines(path, digest), start=1):
             if not line.strip():
                 continue
             try:
@@ -203,7 +230,7 @@ def _read(path: Path, bad: list[BadLine]) -> list[_Parsed]:
             "recovered with 'zcat FILE > FILE.jsonl')",
             path=str(path),
         ) from None
-    return rows
+    return _Source(path, digest.hexdigest(), rows, bad)
 
 
 def _check_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -221,12 +248,14 @@ def import_files(
 ) -> ImportSummary:
     """Import JSON-lines payload logs into the recording at ``out``; return what was done.
 
-    Each job's rows take ``seq`` in file order, continuing the dataset. Bad lines are returned in
-    the summary; with ``strict=True`` any bad line raises PayloadError and nothing is written.
+    Each job's rows take ``seq`` in file order, continuing the dataset. Each file is written
+    whole or not at all (with a record of its content's SHA-256 under ``_imports/``), and a file
+    whose content the recording already holds is skipped: importing the same file again adds
+    nothing, and an import that crashed can simply be run again. Bad lines are returned in the
+    summary; with ``strict=True`` any bad line raises PayloadError and nothing is written.
     """
-    files = _check_files(paths)
-    bad: list[BadLine] = []
-    parsed = [row for path in files for row in _read(path, bad)]
+    sources = [_read(path) for path in _check_files(paths)]
+    bad = [line for source in sources for line in source.bad]
     if strict and bad:
         listed = "; ".join(str(b) for b in bad[:5])
         more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
@@ -235,19 +264,64 @@ def import_files(
             bad_lines=tuple(bad),
         )
     root = Path(out)
-    next_seq, known = dataset_state(root)
-    table = _observations(parsed, next_seq)
-    if table is not None:
-        store.write_observations(root, table)
-        store.write_jobs(root, _jobs(table, parsed, known))
-    rows = 0 if table is None else table.num_rows
-    jobs = 0 if table is None else len(pc.unique(table.column("job_id")))
-    return ImportSummary(root, len(files), rows, jobs, tuple(bad))
+    if not any(source.rows for source in sources):
+        return ImportSummary(root, len(sources), 0, 0, tuple(bad))
+    writer = WriteBuffer(root, writer="import")
+    next_seq, known = writer.open()
+    try:
+        return _import(root, sources, next_seq, known)
+    finally:
+        writer.close()
 
 
-def _observations(parsed: list[_Parsed], next_seq: Mapping[str, int]) -> pa.Table | None:
-    if not parsed:
-        return None
+def _import(
+    root: Path, sources: list[_Source], next_seq: dict[str, int], known: dict[str, JobRow]
+) -> ImportSummary:
+    """Write each source not imported yet, one change per file; ``next_seq`` and ``known`` (the
+    dataset's state) follow what is written."""
+    done = imported_digests(root)
+    skipped: list[str] = []
+    bad: list[BadLine] = []
+    rows = 0
+    jobs: set[str] = set()
+    for source in sources:
+        if source.digest in done:
+            skipped.append(str(source.path))
+            continue
+        bad += source.bad
+        if not source.rows:
+            continue
+        table = _observations(source.rows, next_seq)
+        job_rows = _jobs(table, source.rows, known)
+        write_import(root, source.digest, _record(source, table), table, jobs_arrow(job_rows))
+        done.add(source.digest)
+        next_seq.update(_next_seq(table))
+        known.update((row.job_id, row) for row in job_rows)
+        rows += table.num_rows
+        jobs.update(row.job_id for row in job_rows)
+    files = len(sources) - len(skipped)
+    return ImportSummary(root, files, rows, len(jobs), tuple(bad), tuple(skipped))
+
+
+def _record(source: _Source, table: pa.Table) -> dict[str, Any]:
+    """What ``_imports/<sha256>.json`` says about an imported file."""
+    return {
+        "sha256": source.digest,
+        "file": escaped_text(payload.redact_text(source.path.name)),
+        "rows": table.num_rows,
+        "bad_lines": len(source.bad),
+        "imported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _next_seq(table: pa.Table) -> dict[str, int]:
+    """``max(seq) + 1`` per job of ``table``."""
+    grouped = table.group_by("job_id").aggregate([("seq", "max")])
+    seqs = (np.asarray(grouped["seq_max"]) + 1).tolist()
+    return dict(zip(grouped["job_id"].to_pylist(), seqs, strict=True))
+
+
+def _observations(parsed: list[_Parsed], next_seq: Mapping[str, int]) -> pa.Table:
     buffer = ObservationBuffer()
     for row in parsed:
         buffer.append({**row.fields, "job_id": row.job_id, "ts": row.ts_us, "source": "import"})
@@ -271,7 +345,7 @@ def _seq(job_ids: pa.ChunkedArray, start: Mapping[str, int]) -> pa.Array:
     return pa.array(count + offsets[indices], type=pa.int32())
 
 
-def _jobs(table: pa.Table, parsed: list[_Parsed], known: Mapping[str, JobRow]) -> pa.Table:
+def _jobs(table: pa.Table, parsed: list[_Parsed], known: Mapping[str, JobRow]) -> list[JobRow]:
     """One jobs row per imported job: first/last seen, url; merged with what the dataset knew."""
     micros = pa.table({"job_id": table["job_id"], "ts": table["ts"].cast(pa.int64())})
     spans = micros.group_by("job_id").aggregate([("ts", "min"), ("ts", "max")])
@@ -284,7 +358,7 @@ def _jobs(table: pa.Table, parsed: list[_Parsed], known: Mapping[str, JobRow]) -
         strict=True,
     ):
         row = known.get(job_id) or JobRow(job_id, url=urls.get(job_id))
-        row.first_seen = min(first, row.first_seen or first)
-        row.last_seen = max(last, row.last_seen or last)
+        row.first_seen = first if row.first_seen is None else min(first, row.first_seen)
+        row.last_seen = last if row.last_seen is None else max(last, row.last_seen)
         rows.append(row)
-    return jobs_arrow(rows)
+    return rows

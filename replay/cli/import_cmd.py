@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     for bad in summary.bad_lines:
         print(f"replay import: {bad}", file=sys.stderr)
     print(summary.line())
-    if summary.rows == 0:
+    if summary.rows == 0 and not summary.skipped:  # a file imported before is no failure
         print(
             "replay import: nothing imported: no line of the given file(s) is a monitor payload "
             '(lines like {"job_id": ..., "ts": ..., "status": ...}; see replay import --help)',

@@ -23,7 +23,8 @@ exit status:
   1  some job could not be recorded to its end: outcome timed_out (--deadline passed),
      unauthorized (401/403) or protocol_error (10 responses in a row without a status, or
      transport errors: unreachable host, dropped connections)
-  2  bad arguments, a bad URL or URLs file, or an output folder that cannot be written
+  2  bad arguments, a bad URL or URLs file, an output folder that cannot be written, or one
+     another live recorder writes (unless both were given disjoint --shard K/N)
 
 The recording is flushed at least once per second: a killed recorder loses at most the last
 second, and running the same command again continues the same dataset (jobs that ended are not
@@ -65,7 +66,8 @@ def register(sub: Any) -> None:
     parser.add_argument(
         "--shard",
         metavar="K/N",
-        help="follow only the jobs of shard K of N (by job id), to split a fleet over processes",
+        help="follow only the jobs of shard K of N (by job id), to split a fleet over processes "
+        "(recorders of disjoint shards may share one --out folder)",
     )
     parser.add_argument(
         "--label",
@@ -120,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         max_rps=args.max_rps,
         max_retry_after=args.max_retry_after,
         labels=dict(parse_label(text) for text in args.label),
+        shard=args.shard,
     )
     summary, interrupted = asyncio.run(_record(recorder, specs, live=sys.stderr.isatty()))
     print(summary.line())
@@ -135,11 +138,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _in_shard(specs: Sequence[Any], text: str) -> list[Any]:
     """The specs whose job id falls in shard ``text`` (``K/N``)."""
-    from replay import payload
     from replay.recorder.shard import parse_shard, shard_of
+    from replay.recorder.urls import job_id_of
 
     k, n = parse_shard(text)
-    return [s for s in specs if shard_of(s.job_id or payload.job_id_from_url(s.url), n) == k]
+    return [s for s in specs if shard_of(job_id_of(s.url, s.job_id), n) == k]
 
 
 async def _record(recorder: Any, specs: Sequence[Any], *, live: bool) -> tuple[Any, bool]:

@@ -23,8 +23,9 @@ from replay.recorder._http import Lanes
 from replay.recorder._progress import FAILED_OUTCOMES, RECORD_FAILURES, Progress, RecordSummary
 from replay.recorder._schedule import JobSchedule, SchedulePolicy, TokenBucket
 from replay.recorder._verdict import JobState, Verdict, stop_outcome
-from replay.recorder.urls import UrlSpec, check_url, url_spec, without_userinfo
-from replay.store.writer import JobRow, WriteBuffer, labels_json, micros, now_us
+from replay.recorder.shard import parse_shard, shard_of
+from replay.recorder.urls import UrlSpec, check_url, job_id_of, url_spec, without_userinfo
+from replay.store.writer import JobRow, WriteBuffer, escaped_text, labels_json, micros, now_us
 
 __all__ = [
     "RECORD_FAILURES",
@@ -74,6 +75,9 @@ class Recorder:
         transport: an httpx transport to send through instead of the network (tests).
         headers: extra request headers; ``Authorization`` is always dropped.
         seed: seeds the backoff jitter.
+        shard: ``"K/N"`` or ``(K, N)``: this recorder writes only the jobs of shard K of N (by
+            job id, see ``replay.recorder.shard``), so recorders of disjoint shards may share
+            ``out``; without it, a second live recorder on ``out`` is refused.
     """
 
     def __init__(
@@ -94,6 +98,7 @@ class Recorder:
         timeout: float = 30.0,
         headers: Mapping[str, str] | None = None,
         seed: int | None = None,
+        shard: str | tuple[int, int] | None = None,
     ) -> None:
         self._policy = SchedulePolicy(interval, max_interval, deadline, max_retry_after)
         _check_count("concurrency", concurrency)
@@ -101,7 +106,8 @@ class Recorder:
         if not flush_interval > 0:
             raise UsageError(f"flush_interval must be positive seconds, got {flush_interval!r}")
         self.out = Path(out)
-        self._buffer = WriteBuffer(self.out)
+        self._shard = None if shard is None else _shard(shard)
+        self._buffer = WriteBuffer(self.out, shard=self._shard, writer="record")
         self._bucket = TokenBucket(max_rps if max_rps > 0 else math.inf, time.monotonic)
         self._concurrency = concurrency
         self._flush_interval = flush_interval
@@ -125,6 +131,7 @@ class Recorder:
         self._stopping: asyncio.Event | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._closed = False
+        self._done = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -146,24 +153,35 @@ class Recorder:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop following running jobs (outcome ``abandoned``), flush everything, close."""
-        if self._closed:
+        """Stop following running jobs (outcome ``abandoned``), flush everything, close.
+
+        When the last flush fails, RecorderError says so and the rows stay in memory: calling
+        ``aclose()`` again tries again.
+        """
+        if self._done:
             return
-        self._closed = True
-        running = [j.task for j in self._jobs.values() if j.task is not None and not j.task.done()]
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
-        self._abandon_running()
-        if self._stopping is not None and self._flusher is not None:
-            self._stopping.set()
-            await asyncio.gather(self._flusher, return_exceptions=True)
-        try:
-            await asyncio.to_thread(self._buffer.flush)
-            await asyncio.to_thread(self._buffer.compact)
-        finally:
+        if not self._closed:
+            self._closed = True
+            running = [j.task for j in self._jobs.values() if j.task and not j.task.done()]
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            self._abandon_running()
+            if self._stopping is not None and self._flusher is not None:
+                self._stopping.set()
+                await asyncio.gather(self._flusher, return_exceptions=True)
             if self._lanes is not None:
                 await self._lanes.aclose()
+        await asyncio.to_thread(self._buffer.flush)
+        await asyncio.to_thread(self._finish)
+
+    def _finish(self) -> None:
+        """After the last flush: merge the small files, give the folder up."""
+        self._done = True
+        try:
+            self._buffer.compact()
+        finally:
+            self._buffer.close()
 
     def __enter__(self) -> Recorder:
         self._open_dataset()
@@ -175,19 +193,23 @@ class Recorder:
         self.close()
 
     def close(self) -> None:
-        """Flush and close a recorder used without asyncio (jobs not ended become abandoned)."""
+        """Flush and close a recorder used without asyncio (jobs not ended become abandoned).
+
+        When the last flush fails, RecorderError says so and the rows stay in memory: calling
+        ``close()`` again tries again.
+        """
         if self._lanes is not None:
             raise RecorderError("this recorder runs under 'async with': use 'await rec.aclose()'")
-        if self._closed:
+        if self._done:
             return
         self._closed = True
         self._abandon_running()
         self._buffer.flush()
-        self._buffer.compact()
+        self._finish()
 
     def __del__(self) -> None:
         pending = getattr(self, "_buffer", None)
-        unwritten = 0 if pending is None or getattr(self, "_closed", True) else pending.pending()
+        unwritten = 0 if pending is None or getattr(self, "_done", True) else pending.pending()
         if unwritten:
             warnings.warn(
                 f"a Recorder({str(self.out)!r}) was dropped with {unwritten} observation(s) not "
@@ -218,7 +240,7 @@ class Recorder:
             )
         redacted = payload.redact_url(without_userinfo(url))
         check_url(url, redacted)
-        job_id = payload.redact_text(job_id) if job_id else payload.job_id_from_url(url)
+        job_id = job_id_of(url, job_id)
         if job_id in self._jobs:
             return job_id
         earlier = self._known.get(job_id)
@@ -234,6 +256,13 @@ class Recorder:
     def _new_job(
         self, job_id: str, url: str | None, labels: Mapping[str, str] | None, size: int | None
     ) -> _Job:
+        if self._shard is not None and shard_of(job_id, self._shard[1]) != self._shard[0]:
+            k, n = self._shard
+            raise UsageError(
+                f"job {job_id!r} is in shard {shard_of(job_id, n)}/{n}, and this recorder writes "
+                f"shard {k}/{n} only: give it to the recorder of its shard",
+                job_id=job_id,
+            )
         now = now_us()
         row = self._known.get(job_id) or JobRow(job_id, first_seen=now)
         # read_jobs keeps the row with the latest last_seen: this run's rows must win.
@@ -352,6 +381,7 @@ class Recorder:
             raise RecorderError("this recorder is closed; open a new Recorder(DIR) to go on")
         self._open_dataset()
         received = micros(ts)
+        job_id = escaped_text(job_id)
         job = self._jobs.get(job_id) or self._new_job(job_id, None, None, None)
         fields = payload.normalize(
             body,
@@ -363,7 +393,7 @@ class Recorder:
         if outcome is not None and job.row.outcome is None and job.task is None:
             self._end(job, outcome)
         if self._lanes is None and time.monotonic() - self._last_flush >= self._flush_interval:
-            self._buffer.flush()
+            self._buffer.write_or_keep(*self._buffer.take())
             self._last_flush = time.monotonic()
 
     # -- flushing and reporting --------------------------------------------------------------
@@ -406,6 +436,14 @@ class Recorder:
             transport_errors=self._transport_errors,
             elapsed_s=time.monotonic() - self._started,
         )
+
+
+def _shard(value: str | tuple[int, int]) -> tuple[int, int]:
+    """``value`` ("K/N" or (K, N)) checked as a shard."""
+    if isinstance(value, str):
+        return parse_shard(value)
+    k, n = value
+    return parse_shard(f"{k}/{n}")
 
 
 def _check_count(name: str, value: int) -> None:

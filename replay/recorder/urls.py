@@ -11,11 +11,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from replay import payload
 from replay.errors import UsageError
 
 __all__ = [
     "UrlSpec",
     "check_url",
+    "job_id_of",
     "parse_label",
     "read_urls_file",
     "url_spec",
@@ -45,6 +47,15 @@ def check_url(url: str, redacted: str) -> None:
             "request's Location header",
             url=redacted,
         )
+
+
+def job_id_of(url: str, job_id: str | None = None) -> str:
+    """The id the recorder files ``url``'s job under: ``job_id`` when given, otherwise the one in
+    the URL (see ``payload.job_id_from_url``); redacted, and stored as Arrow stores it."""
+    from replay.store.writer import escaped_text  # pyarrow: loaded when recording
+
+    chosen = payload.redact_text(job_id) if job_id else payload.job_id_from_url(url)
+    return escaped_text(chosen)
 
 
 def without_userinfo(url: str) -> str:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +13,11 @@ import pyarrow.compute as pc
 
 from replay.errors import DatasetError, UsageError
 from replay.schema import jobs_table, observations_table
+from replay.store import _swap
 from replay.store import files as _files
 from replay.store.files import JOBS_DIR, REPLACES_KEY, Footer, Kind
 
-__all__ = ["MAX_SOURCES", "CompactResult", "compact", "latest_rows"]
+__all__ = ["MAX_SOURCES", "CompactResult", "compact", "latest_rows", "merge_swap"]
 
 #: At most this many files go into one output, so the names it lists in its footer stay small.
 MAX_SOURCES = 512
@@ -45,17 +43,25 @@ def compact(
 
     Observation rows are kept exactly (re-sorted by job_id, seq within each output); job rows are
     reduced to the latest row per job within each merged group, which ``read_jobs`` returns
-    anyway. Each output is written atomically and lists the files it replaces in its footer
-    (``replay.replaces``), then those files are deleted: ``replay.read`` skips replaced files
-    that are still visible, so a replay reader sees every row exactly once at any instant.
-    Plain Parquet readers (pandas, DuckDB) can see an output and its sources together for the
-    few milliseconds between the output's rename and the sources' deletion. Temporary files older
-    than ``stale_after_s`` (left by writers that died) are removed. One compaction runs at a time.
+    anyway. Each merge is one swap (see ``_swap.publish``): its intent is written, the output is
+    renamed into place listing the files it replaces in its footer (``replay.replaces``), then
+    those files are deleted. ``replay.read`` skips replaced files that are still visible, so a
+    replay reader sees every row exactly once at any instant; plain Parquet readers (pandas,
+    DuckDB) can see an output and its sources together only for the milliseconds between the
+    rename and the deletions, and a merge killed there is finished by the next open (writer,
+    reader or compaction). Temporary files older than ``stale_after_s`` (left by writers that
+    died) are removed. One compaction runs at a time.
     """
     if isinstance(target_rows, bool) or not isinstance(target_rows, int) or target_rows < 1:
         raise UsageError(f"target_rows={target_rows!r} must be a whole number of rows, at least 1")
     base = _files.recording_root(root)
-    with _lock(base):
+    with _swap.exclusive(base, wait=False) as held:
+        if not held:
+            raise DatasetError(
+                f"another compaction (or import) of {base} is running: wait for it to finish",
+                path=str(base),
+            )
+        _swap.finish_pending(base)
         folders: list[tuple[Path, Kind]] = [
             (f, "observations") for _, f in _files.partition_dirs(base, _raise)
         ]
@@ -71,25 +77,6 @@ def compact(
 
 def _raise(err: DatasetError) -> None:
     raise err
-
-
-@contextlib.contextmanager
-def _lock(base: Path) -> Iterator[None]:
-    """Hold the recording's compaction lock (released by the OS if this process dies)."""
-    import fcntl
-
-    fd = os.open(base / ".replay-compact.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise DatasetError(
-                f"another compaction of {base} is running: wait for it to finish",
-                path=str(base),
-            ) from None
-        yield
-    finally:
-        os.close(fd)
 
 
 def _census(folders: list[tuple[Path, Kind]]) -> tuple[int, int, int]:
@@ -118,24 +105,13 @@ def _compact_folder(base: Path, folder: Path, kind: Kind, target_rows: int) -> N
     """Merge groups of consecutive small files in ``folder`` until nothing is left to merge."""
     if not folder.is_dir():
         return
-    _remove_replaced(folder, kind)
+    _swap.remove_replaced(folder, kind)
     for _ in range(_MAX_PASSES):
         groups = [g for g in _groups(_live(folder, kind), target_rows) if len(g) > 1]
         for group in groups:
-            _merge(base, folder, kind, group)
+            _swap.publish(base, merge_swap(base, folder, kind, group))
         if not groups:
             return
-
-
-def _remove_replaced(folder: Path, kind: Kind) -> None:
-    """Delete files a visible output already replaces (left by a compaction that died)."""
-    footers = _files.folder_footers(folder, kind, "raise")
-    live = {f.path for f in _files.live_footers(footers)}
-    replaced = [f.path for f in footers if f.path not in live]
-    for path in replaced:
-        path.unlink(missing_ok=True)
-    if replaced:
-        _files.fsync_dir(folder)
 
 
 def _groups(footers: list[Footer], target_rows: int) -> list[list[Footer]]:
@@ -152,9 +128,9 @@ def _groups(footers: list[Footer], target_rows: int) -> list[list[Footer]]:
     return [*groups, current] if current else groups
 
 
-def _merge(base: Path, folder: Path, kind: Kind, group: list[Footer]) -> None:
-    """Write the rows of ``group`` as one output named to sort with its last source, then delete
-    the sources."""
+def merge_swap(base: Path, folder: Path, kind: Kind, group: list[Footer]) -> _swap.Swap:
+    """The swap merging ``group``: the rows of its files staged as one output named to sort with
+    its last source (listing the sources in its footer), and the sources to delete."""
     tables = [f.fragment.to_table() for f in group]
     merged = pa.concat_tables([_decoded(t) for t in tables])
     if kind == "observations":
@@ -166,10 +142,8 @@ def _merge(base: Path, folder: Path, kind: Kind, group: list[Footer]) -> None:
     names = [f.path.name for f in group]
     meta = {**(table.schema.metadata or {}), REPLACES_KEY: json.dumps(names).encode()}
     output = f"{names[-1].split('.')[0]}.c{secrets.token_hex(4)}.parquet"
-    _files.write_atomic(table.replace_schema_metadata(meta), base, folder, output)
-    for footer in group:
-        footer.path.unlink(missing_ok=True)
-    _files.fsync_dir(folder)
+    staged = _files.stage_table(table.replace_schema_metadata(meta), base, folder, output)
+    return _swap.Swap((staged,), tuple(f.path for f in group))
 
 
 def _decoded(table: pa.Table) -> pa.Table:

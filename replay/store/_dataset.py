@@ -22,10 +22,11 @@ from replay.schema import (
     observations_table,
     selected_columns,
 )
+from replay.store import _swap
 from replay.store import files as _files
 from replay.store._compact import CompactResult, compact, latest_rows
 from replay.store._frames import observations_frame, strings
-from replay.store.files import DAY_US, EPOCH, JOBS_DIR, OBSERVATIONS_DIR, BadFile, ReplayWarning
+from replay.store.files import JOBS_DIR, OBSERVATIONS_DIR, BadFile, ReplayWarning
 
 if TYPE_CHECKING:
     from replay.store.files import Footer
@@ -77,7 +78,7 @@ def write_observations(
         _files.write_atomic(
             _sorted(part), base, base / OBSERVATIONS_DIR / _files.partition_name(day)
         )
-        for day, part in _split_by_day(table)
+        for day, part in _files.split_by_day(table)
     ]
 
 
@@ -85,24 +86,6 @@ def write_jobs(root: str | Path, frame: pd.DataFrame | pa.Table) -> Path:
     """Append job rows to ``root``/jobs/ as one new file; return it (latest rows win on read)."""
     base = Path(root)
     return _files.write_atomic(jobs_table(frame), base, base / JOBS_DIR)
-
-
-def _split_by_day(table: pa.Table) -> list[tuple[dt.date, pa.Table]]:
-    """``table`` split by the UTC date of ``ts`` (input order kept within a date)."""
-    if table.num_rows == 0:
-        return []
-    day = np.floor_divide(table["ts"].cast(pa.int64()).to_numpy(), DAY_US)
-    days, inverse = np.unique(day, return_inverse=True)
-    if len(days) > 1:
-        order = np.argsort(inverse, kind="stable")
-        table = table.take(order)
-        inverse = inverse[order]
-    ends = np.searchsorted(inverse, np.arange(len(days)), side="right")
-    starts = np.r_[0, ends[:-1]]
-    return [
-        (EPOCH + dt.timedelta(days=int(d)), table.slice(s, e - s))
-        for d, s, e in zip(days, starts, ends, strict=True)
-    ]
 
 
 _EPOCH_TS = pd.Timestamp(0, tz="UTC")
@@ -130,14 +113,25 @@ def read(
     DatasetError (SchemaVersionError when newer), or is skipped with a ReplayWarning when
     ``on_bad_file="skip"``.
     """
-    base = _files.recording_root(root)
+    base = _swap.recovered(root)
     mode = _files.bad_file_mode(on_bad_file)
     names = selected_columns(columns)
     lo, hi = _bound(since, "since"), _bound(until, "until")
     expr = _filter(_job_list(jobs), lo, hi)
     return observations_frame(
-        _retrying(lambda: _scan(_files.observation_footers(base, mode, lo, hi), names, expr, mode))
+        _retrying(
+            lambda: _scan(
+                _live(base, _files.partition_footers(base, mode, lo, hi)), names, expr, mode
+            )
+        )
     )
+
+
+def _live(base: Path, footers: list[Footer]) -> list[Footer]:
+    """``footers`` without compacted sources, which are deleted when no compaction runs (left by
+    one that died between its rename and its deletions)."""
+    _swap.drop_replaced(base, footers)
+    return _files.live_footers(footers)
 
 
 def _bound(value: dt.datetime | dt.date | str | None, name: str) -> int | None:
@@ -264,7 +258,7 @@ def plan_read(
 ) -> ReadPlan:
     """Count the files and row groups ``read`` opens for these filters (partition pruning, then
     row-group statistics), out of all of them."""
-    base = _files.recording_root(root)
+    base = _swap.recovered(root)
     lo, hi = _bound(since, "since"), _bound(until, "until")
     expr = _filter(_job_list(jobs), lo, hi)
     every = _files.observation_footers(base, "raise")
@@ -295,7 +289,7 @@ def read_jobs(root: str | Path, *, on_bad_file: BadFile = "raise") -> pd.DataFra
     ``last_seen`` (and null ``last_seen``, taken as oldest) go to the later file in file order
     (the order of file names, which start with a write-time stamp), then to the later row.
     """
-    base = _files.recording_root(root)
+    base = _swap.recovered(root)
     mode = _files.bad_file_mode(on_bad_file)
     table = latest_rows(_retrying(lambda: _jobs_table(base, mode)))
     columns = {
@@ -313,16 +307,16 @@ _INT64 = {pa.int64(): pd.Int64Dtype()}
 def _jobs_table(base: Path, mode: BadFile) -> pa.Table:
     """Every live job row in file order, job_id decoded to plain strings."""
     found = _files.folder_footers(base / JOBS_DIR, "jobs", mode)
-    tables = [f.fragment.to_table(schema=_READ_JOBS_SCHEMA) for f in _files.live_footers(found)]
+    tables = [f.fragment.to_table(schema=_READ_JOBS_SCHEMA) for f in _live(base, found)]
     table = pa.concat_tables(tables) if tables else _READ_JOBS_SCHEMA.empty_table()
     return table.set_column(0, "job_id", table["job_id"].cast(pa.string()))
 
 
 def next_seq(root: str | Path) -> dict[str, int]:
     """For a restarted recorder: ``max(seq) + 1`` per job_id already in the dataset."""
-    base = _files.recording_root(root)
+    base = _swap.recovered(root)
     table = _retrying(
-        lambda: _scan(_files.observation_footers(base, "raise"), ["job_id", "seq"], None)
+        lambda: _scan(_live(base, _files.partition_footers(base, "raise")), ["job_id", "seq"], None)
     )
     grouped = (
         table.set_column(0, "job_id", table["job_id"].cast(pa.string()))
@@ -335,7 +329,7 @@ def next_seq(root: str | Path) -> dict[str, int]:
 
 def dataset_files(root: str | Path) -> list[Path]:
     """Every visible data file of the recording (observations by date, then jobs), in order."""
-    base = _files.recording_root(root)
+    base = _swap.recovered(root)
     files = [
         path
         for _, folder in _files.partition_dirs(base, lambda e: None)

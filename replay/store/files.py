@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -34,22 +35,30 @@ __all__ = [
     "EPOCH",
     "FILESYSTEM",
     "FORMAT",
+    "IMPORTS_DIR",
     "JOBS_DIR",
     "OBSERVATIONS_DIR",
     "REPLACES_KEY",
     "STAGING_DIR",
+    "WRITERS_DIR",
     "BadFile",
     "Footer",
     "ReplayWarning",
+    "Staged",
     "bad_file_mode",
     "data_files",
     "folder_footers",
     "fsync_dir",
     "live_footers",
+    "make_dirs",
     "observation_footers",
     "partition_dirs",
+    "partition_footers",
     "partition_name",
     "recording_root",
+    "split_by_day",
+    "stage_bytes",
+    "stage_table",
     "stale_temporaries",
     "unique_name",
     "write_atomic",
@@ -60,8 +69,13 @@ EPOCH = dt.date(1970, 1, 1)
 DAY_US = 86_400_000_000
 OBSERVATIONS_DIR = "observations"
 JOBS_DIR = "jobs"
-#: Temporary files are written here, then renamed into observations/ or jobs/.
+#: Temporary files are written here, then renamed into observations/ or jobs/; the intents of
+#: changes spanning several files (compactions, imports) are kept here until they are done.
 STAGING_DIR = ".replay-tmp"
+#: One lock file per process writing the recording (its pid, host and shard).
+WRITERS_DIR = ".replay-writers"
+#: One small JSON record per imported file, named by the SHA-256 of its content.
+IMPORTS_DIR = "_imports"
 #: Compaction outputs list the file names they replace (same folder) under this metadata key.
 REPLACES_KEY = b"replay.replaces"
 #: Rows per Parquet row group: large enough for fast scans, small enough for row-group pruning.
@@ -96,6 +110,24 @@ def recording_root(root: str | Path) -> Path:
 def partition_name(day: dt.date) -> str:
     """The hive folder name of the observations of ``day`` (UTC)."""
     return f"date={day.isoformat()}"
+
+
+def split_by_day(table: pa.Table) -> list[tuple[dt.date, pa.Table]]:
+    """``table`` split by the UTC date of ``ts`` (input order kept within a date)."""
+    if table.num_rows == 0:
+        return []
+    day = np.floor_divide(table["ts"].cast(pa.int64()).to_numpy(), DAY_US)
+    days, inverse = np.unique(day, return_inverse=True)
+    if len(days) > 1:
+        order = np.argsort(inverse, kind="stable")
+        table = table.take(order)
+        inverse = inverse[order]
+    ends = np.searchsorted(inverse, np.arange(len(days)), side="right")
+    starts = np.r_[0, ends[:-1]]
+    return [
+        (EPOCH + dt.timedelta(days=int(d)), table.slice(s, e - s))
+        for d, s, e in zip(days, starts, ends, strict=True)
+    ]
 
 
 def partition_dirs(
@@ -192,6 +224,20 @@ def unique_name() -> str:
     return f"part-{now:%Y%m%dT%H%M%S%f}-{os.getpid()}-{secrets.token_hex(4)}.parquet"
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A complete, fsynced temporary file, and where renaming it publishes it."""
+
+    temporary: Path
+    final: Path
+
+    def publish(self) -> Path:
+        """Rename the temporary file into place (atomic) and make the rename durable."""
+        os.replace(self.temporary, self.final)
+        fsync_dir(self.final.parent)
+        return self.final
+
+
 def write_atomic(table: pa.Table, root: Path, folder: Path, name: str | None = None) -> Path:
     """Write ``table`` as ``folder/name`` (``folder`` inside recording ``root``) so that no reader
     ever sees a partial file.
@@ -202,38 +248,55 @@ def write_atomic(table: pa.Table, root: Path, folder: Path, name: str | None = N
     same file system) and the folder is fsynced. Where ``folder`` is on another file system than
     ``root``, the temporary file is a hidden ``.part-*.tmp`` in ``folder`` itself.
     """
-    _make_dirs(folder)
-    final = folder / (name or unique_name())
+    staged = stage_table(table, root, folder, name)
+    try:
+        return staged.publish()
+    except BaseException:
+        staged.temporary.unlink(missing_ok=True)
+        raise
+
+
+def stage_table(table: pa.Table, root: Path, folder: Path, name: str | None = None) -> Staged:
+    """``table`` written as a temporary file, ready to be renamed to ``folder/name``."""
+    return _staged(root, folder, name or unique_name(), lambda temp: _write_parquet(table, temp))
+
+
+def stage_bytes(data: bytes, root: Path, folder: Path, name: str) -> Staged:
+    """``data`` written as a temporary file, ready to be renamed to ``folder/name``."""
+    return _staged(root, folder, name, lambda temp: temp.write_bytes(data))
+
+
+def _staged(root: Path, folder: Path, name: str, write: Callable[[Path], object]) -> Staged:
+    make_dirs(folder)
+    final = folder / name
     temp = _staging(root, folder) / f".{final.name}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
     try:
-        pq.write_table(
-            table,
-            temp,
-            compression="zstd",
-            use_dictionary=True,
-            row_group_size=ROW_GROUP_ROWS,
-        )
+        write(temp)
         _fsync_path(temp)
-        os.replace(temp, final)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    fsync_dir(folder)
-    return final
+    return Staged(temp, final)
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    pq.write_table(
+        table, path, compression="zstd", use_dictionary=True, row_group_size=ROW_GROUP_ROWS
+    )
 
 
 def _staging(root: Path, folder: Path) -> Path:
     """Where temporary files for ``folder`` go: ``root``/.replay-tmp when on the same device."""
     staging = root / STAGING_DIR
-    _make_dirs(staging)
+    make_dirs(staging)
     return staging if staging.stat().st_dev == folder.stat().st_dev else folder
 
 
-def _make_dirs(folder: Path) -> None:
+def make_dirs(folder: Path) -> None:
     """Create ``folder`` and missing parents, fsyncing each parent that got a new entry."""
     if folder.is_dir():
         return
-    _make_dirs(folder.parent)
+    make_dirs(folder.parent)
     try:
         folder.mkdir()
     except FileExistsError:
@@ -345,6 +408,14 @@ def observation_footers(
 ) -> list[Footer]:
     """Footers of the live observation files (compacted sources left out) of the partitions
     that can hold rows with ``ts`` in [``lo_us``, ``hi_us``) (epoch microseconds; None: open)."""
+    return live_footers(partition_footers(base, on_bad_file, lo_us, hi_us))
+
+
+def partition_footers(
+    base: Path, on_bad_file: BadFile, lo_us: int | None = None, hi_us: int | None = None
+) -> list[Footer]:
+    """Footers of every visible observation file (compacted sources still on disk included) of
+    the partitions that can hold rows with ``ts`` in [``lo_us``, ``hi_us``)."""
     footers: list[Footer] = []
     for day, folder in partition_dirs(base, lambda e: skip_or_raise(e, on_bad_file)):
         start = (day - EPOCH).days * DAY_US
@@ -352,7 +423,7 @@ def observation_footers(
             lo_us is not None and start + DAY_US <= lo_us
         ):
             continue
-        footers.extend(live_footers(folder_footers(folder, "observations", on_bad_file)))
+        footers.extend(folder_footers(folder, "observations", on_bad_file))
     return footers
 
 

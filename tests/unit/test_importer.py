@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from replay import store
@@ -131,8 +134,6 @@ def test_parse_line_names_what_is_wrong(line: str, reason: str) -> None:
     ],
 )
 def test_parse_line_reads_iso_and_epoch_times_as_utc(ts: object, expected: str) -> None:
-    import json
-
     _, micros, _, _ = parse_line(json.dumps({"job_id": "j", "ts": ts, "status": "inProgress"}))
     assert pd.Timestamp(micros, unit="us", tz="UTC") == pd.Timestamp(expected)
 
@@ -147,12 +148,51 @@ def test_strict_raises_and_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def test_importing_again_continues_seq_without_duplicates(tmp_path: Path) -> None:
-    import_files([DATA / "graph_payloads.jsonl"], tmp_path)
-    import_files([DATA / "graph_payloads.jsonl"], tmp_path)
-    obs = store.read(tmp_path)
+def renamed_copy(tmp_path: Path) -> Path:
+    """The same lines under another name."""
+    copy = tmp_path / "copy.jsonl"
+    shutil.copyfile(DATA / "graph_payloads.jsonl", copy)
+    return copy
+
+
+def gzipped_copy(tmp_path: Path) -> Path:
+    """The same lines, gzip-compressed."""
+    import gzip
+
+    copy = tmp_path / "copy.jsonl.gz"
+    copy.write_bytes(gzip.compress((DATA / "graph_payloads.jsonl").read_bytes()))
+    return copy
+
+
+def later_lines(tmp_path: Path) -> Path:
+    """Other lines of the same jobs: every line of the file, ten minutes later."""
+    later = tmp_path / "later.jsonl"
+    lines = (DATA / "graph_payloads.jsonl").read_text().replace("23:0", "23:1")
+    later.write_text(lines.replace("1767654005.25", "1767654605.25"))
+    return later
+
+
+@pytest.mark.parametrize(
+    ("second", "added", "skipped"),
+    [
+        pytest.param(lambda tmp: DATA / "graph_payloads.jsonl", 0, 1, id="same-file"),
+        pytest.param(renamed_copy, 0, 1, id="same-content-renamed"),
+        pytest.param(gzipped_copy, 0, 1, id="same-content-gzipped"),
+        pytest.param(later_lines, 5, 0, id="other-content-continues-seq"),
+    ],
+)
+def test_importing_again_adds_only_content_not_imported_yet(
+    tmp_path: Path, second: Callable[[Path], Path], added: int, skipped: int
+) -> None:
+    out = tmp_path / "rec"
+    import_files([DATA / "graph_payloads.jsonl"], out)
+    summary = import_files([second(tmp_path)], out)
+    obs = store.read(out)
+    assert (summary.rows, len(summary.skipped)) == (added, skipped)
+    assert len(obs) == 5 + added
     assert not obs.duplicated(["job_id", "seq"]).any()
-    assert obs[obs["job_id"] == "copy-a"]["seq"].tolist() == list(range(6))
+    assert obs[obs["job_id"] == "copy-a"]["seq"].tolist() == list(range(3 + 3 * (added > 0)))
+    assert ("already imported" in summary.line()) == bool(skipped)
 
 
 def test_several_files_share_one_seq_per_job(tmp_path: Path) -> None:
@@ -261,3 +301,164 @@ def test_any_json_line_parses_or_is_a_payload_error(value: object, key: str) -> 
     line = {"job_id": "j", "ts": "2026-01-05T23:00:00Z", "status": "inProgress", key: value}
     with contextlib.suppress(PayloadError):  # anything else escaping is the bug
         parse_line(json.dumps(line))
+
+
+# -- hostile input: nothing lost, nothing twice ------------------------------------------------
+
+HOSTILE_IMPORTS = [
+    pytest.param(
+        {"ts": 1767654000, "url": "https://h/monitor/J\ud800?tempauth=x", "body": {}},
+        "J\\ud800",
+        id="surrogate-in-url",
+    ),
+    pytest.param({"job_id": "J\udc80", "ts": 1767654000, "status": "x"}, "J\\udc80", id="job-id"),
+    pytest.param({"job_id": "J", "ts": 1767654000, "status": "\ud800"}, "J", id="status"),
+    pytest.param(
+        {"job_id": "J", "ts": 1767654000, "error": {"message": "cut \ud83d"}}, "J", id="message"
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "job_id"), HOSTILE_IMPORTS)
+def test_a_line_arrow_cannot_encode_is_imported_once_however_often_the_file_is(
+    tmp_path: Path, line: dict[str, object], job_id: str
+) -> None:
+    source = tmp_path / "hostile.jsonl"
+    healthy = {"job_id": "healthy", "ts": 1767654001, "status": "inProgress"}
+    source.write_text(json.dumps(line) + "\n" + json.dumps(healthy) + "\n")  # escapes kept
+    out = tmp_path / "rec"
+    for _ in range(3):
+        import_files([source], out)
+    obs = store.read(out)
+    assert sorted(obs["job_id"].astype(str)) == sorted([job_id, "healthy"])
+    assert obs["seq"].tolist() == [0, 0]
+    assert sorted(store.read_jobs(out)["job_id"]) == sorted([job_id, "healthy"])
+    assert scan(out).clean
+
+
+def two_day_log(tmp_path: Path) -> Path:
+    """A log of one job over midnight UTC: two date partitions, one jobs file, one record."""
+    source = tmp_path / "midnight.jsonl"
+    source.write_text(
+        '{"job_id": "m", "ts": "2026-01-05T23:59:59Z", "status": "inProgress"}\n'
+        '{"job_id": "m", "ts": "2026-01-06T00:00:01Z", "status": "completed"}\n'
+    )
+    return source
+
+
+@pytest.mark.parametrize(
+    ("killed_at_rename", "seen_until_opened"),
+    [
+        pytest.param(1, 0, id="after-the-intent"),
+        pytest.param(2, 1, id="after-the-first-date"),
+        pytest.param(4, 2, id="before-the-import-record"),
+    ],
+)
+@pytest.mark.parametrize("next_open", ["import-again", "read"])
+def test_an_import_killed_half_way_is_finished_by_the_next_open_and_never_doubled(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    killed_at_rename: int,
+    seen_until_opened: int,
+    next_open: str,
+) -> None:
+    import os
+
+    source, out = two_day_log(tmp_path), tmp_path / "rec"
+    real_replace, renames = os.replace, []
+
+    def replace_or_die(src: str | Path, dst: str | Path) -> None:
+        renames.append(dst)
+        if len(renames) == killed_at_rename:
+            raise KeyboardInterrupt  # the process dies here
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace_or_die)
+    with pytest.raises(KeyboardInterrupt):
+        import_files([source], out)
+    monkeypatch.undo()
+    assert len(pd.read_parquet(out / "observations")) == seen_until_opened
+    if next_open == "read":
+        store.read(out)
+    again = import_files([source], out)
+    assert (again.rows, again.skipped) == (0, (str(source),))
+    assert len(pd.read_parquet(out / "observations")) == len(store.read(out)) == 2
+    assert store.read(out)["seq"].tolist() == [0, 1]
+
+
+def hostile_text(max_size: int = 12) -> st.SearchStrategy[str]:
+    """Any text, lone surrogates included."""
+    return st.text(st.characters(exclude_categories=()), max_size=max_size)
+
+
+NUMBERS = (
+    st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.booleans()
+)
+TIMES = (
+    NUMBERS
+    | st.datetimes(timezones=st.none() | st.timezones()).map(lambda d: d.isoformat())
+    | hostile_text()
+    | st.none()
+)
+FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": hostile_text() | NUMBERS | st.sampled_from(["inProgress", "completed"]),
+        "percentageComplete": NUMBERS | hostile_text(),
+        "operation": hostile_text(),
+        "error": st.fixed_dictionaries({"code": hostile_text(), "message": hostile_text()}),
+        "http_status": st.integers(min_value=-5, max_value=70_000),
+    },
+)
+JOB_ID_LINES = st.builds(
+    lambda job, ts, fields: {"job_id": job, "ts": ts, **fields},
+    st.sampled_from(["a", "b", "c\ud800"]) | hostile_text(),
+    TIMES,
+    FIELDS,
+)
+URL_LINES = st.builds(
+    lambda path, ts, body: {"ts": ts, "url": f"https://h/monitor/{path}?tempauth=x", "body": body},
+    hostile_text(),
+    TIMES,
+    FIELDS,
+)
+LINES = st.lists(
+    st.one_of(
+        JOB_ID_LINES.map(lambda item: json.dumps(item)),
+        URL_LINES.map(lambda item: json.dumps(item)),
+        hostile_text(40).map(lambda text: json.dumps(text)[1:-1]),  # not JSON at all
+    ),
+    max_size=8,
+)
+
+
+@given(lines=LINES)
+def test_importing_any_file_twice_adds_nothing_and_never_crashes(lines: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        source, out = Path(folder) / "log.jsonl", Path(folder) / "rec"
+        source.write_text("".join(f"{line}\n" for line in lines))
+        first = import_files([source], out)
+        event("rows imported" if first.rows else "no good line")
+        kept = len(store.read(out)) if first.rows else 0
+        second = import_files([source], out)
+        assert second.rows == 0
+        assert first.rows + len(first.bad_lines) == sum(1 for line in lines if line.strip())
+        assert kept == first.rows
+        if first.rows:
+            obs = store.read(out)
+            assert len(obs) == first.rows
+            assert not obs.duplicated(["job_id", "seq"]).any()
+            assert second.skipped == (str(source),)
+
+
+def test_importing_a_file_again_is_exit_0_and_adds_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "rec")
+    source = str(DATA / "graph_payloads.jsonl")
+    assert main(["import", source, "--out", out]) == 0
+    assert main(["import", source, "--out", out]) == 0
+    assert "1 already imported" in capsys.readouterr().out
+    assert len(store.read(out)) == 5

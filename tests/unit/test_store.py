@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import pathlib
@@ -468,12 +469,13 @@ def test_a_reader_during_compaction_sees_every_row_exactly_once(
 
         return wrapped
 
-    # Before each output's rename, and between the rename and each source's deletion.
+    # Before each output's rename, between the rename and each source's deletion, and before
+    # each merge's intent is deleted (10 sources and 2 intents).
     monkeypatch.setattr(pathlib.Path, "unlink", read_then(real_unlink))
     monkeypatch.setattr(os, "replace", read_then(real_replace))
     store.compact(tmp_path)
     monkeypatch.undo()
-    assert checks.count("unlink") == 10 and checks.count("replace") == 2
+    assert checks.count("unlink") == 12 and checks.count("replace") == 2
     assert_same_rows(store.read(tmp_path), before)
 
 
@@ -512,6 +514,45 @@ def test_a_compaction_that_died_before_deleting_is_finished_by_the_next(
     result = store.compact(tmp_path)
     assert result.files_after == 2
     assert len(pd.read_parquet(tmp_path / "observations")) == len(before)
+
+
+def renamed_without_deleting(root: Path) -> int:
+    """What a compaction of replay 0.1 killed between its rename and its deletions left: a
+    merged file listing its sources, beside them (and no intent); return the rows it holds."""
+    (folder,) = {p.parent for p in store.dataset_files(root)}
+    sources = sorted(folder.glob("*.parquet"))
+    merged = pa.concat_tables([pq.read_table(p) for p in sources])
+    meta = {**(merged.schema.metadata or {}), _files.REPLACES_KEY: json.dumps(
+        [p.name for p in sources]).encode()}  # fmt: skip
+    _files.write_atomic(merged.replace_schema_metadata(meta), root, folder, "part-z.parquet")
+    return merged.num_rows
+
+
+def opened_and_closed_recorder(root: Path) -> None:
+    """A recorder restarted on ``root`` that ends at once (too few files written to compact)."""
+    import replay
+
+    with replay.Recorder(root):
+        pass
+
+
+@pytest.mark.parametrize(
+    "next_open",
+    [
+        pytest.param(lambda root: store.read(root), id="a-fresh-read"),
+        pytest.param(opened_and_closed_recorder, id="a-recorder-that-writes-nothing"),
+        pytest.param(lambda root: store.compact(root), id="a-compaction"),
+    ],
+)
+def test_sources_left_beside_a_merged_file_are_deleted_by_the_next_open(
+    tmp_path: Path, next_open: Callable[[Path], object]
+) -> None:
+    for i in range(3):
+        store.write_observations(tmp_path, full_frame().iloc[:3].assign(job_id=f"j{i}"))
+    rows = renamed_without_deleting(tmp_path)
+    assert len(pd.read_parquet(tmp_path / "observations")) == 2 * rows  # counted twice
+    next_open(tmp_path)
+    assert len(pd.read_parquet(tmp_path / "observations")) == len(store.read(tmp_path)) == rows
 
 
 def test_one_compaction_at_a_time(tmp_path: Path) -> None:
