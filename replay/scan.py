@@ -15,8 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from replay.decode import text_of_bytes
 from replay.errors import DatasetNotFoundError
-from replay.redact import PREFILTER_RE2, UNMASK_RE2, find_secrets, redact_text
+from replay.redact import PREFILTER_BYTES_RE2, PREFILTER_RE2, UNMASK_RE2, find_secrets, redact_text
 
 __all__ = ["Finding", "ScanResult", "scan"]
 
@@ -275,7 +276,7 @@ def _scan_strings(
     report.result.values += len(array) - array.null_count
     for index in _candidates(array):
         value = array[index].as_py()
-        text = value if isinstance(value, str) else bytes(value).decode("utf-8", errors="replace")
+        text = value if isinstance(value, str) else text_of_bytes(bytes(value))[0]
         row = offset + int(index if rows is None else rows[index])
         report.found(f"column {redact_text(name)}, row {row}", find_secrets(text))
 
@@ -286,6 +287,8 @@ def _candidates(array: pa.Array) -> np.ndarray:
         array = array.cast(pa.binary())
     if array.null_count == len(array):
         return np.empty(0, dtype=np.int64)
+    binary = pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)
     unmasked = pc.replace_substring_regex(array, pattern=UNMASK_RE2, replacement=r"\1")
-    hits = pc.match_substring_regex(unmasked, pattern=PREFILTER_RE2, ignore_case=True)
+    prefilter = PREFILTER_BYTES_RE2 if binary else PREFILTER_RE2
+    hits = pc.match_substring_regex(unmasked, pattern=prefilter, ignore_case=True)
     return np.flatnonzero(hits.fill_null(False).to_numpy(zero_copy_only=False))
