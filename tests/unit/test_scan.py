@@ -21,6 +21,8 @@ from replay.payload import normalize, render_body
 from replay.redact import redact_text
 from replay.scan import Finding, scan
 
+pytestmark = pytest.mark.plants_secrets
+
 TEMPAUTH = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJhdWQiOiJGQUtFIiwidmVyIjoiaGFzaGVkIn0."
 TEMPAUTH_ESCAPED_DOTS = TEMPAUTH.replace(".", "\\u002e")
 MONITOR = (

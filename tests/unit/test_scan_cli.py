@@ -13,6 +13,8 @@ import pytest
 
 from replay.cli import main
 
+pytestmark = pytest.mark.plants_secrets
+
 TEMPAUTH = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJhdWQiOiJGQUtFIn0."
 URL = f"https://contoso.sharepoint.com/_api/v2.0/monitor/abc?tempauth={TEMPAUTH}"
 CLEAN_URL = "https://contoso.sharepoint.com/_api/v2.0/monitor/abc?tempauth=REDACTED"
