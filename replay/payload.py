@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote
 
+from replay.decode import text_of_bytes
 from replay.errors import PayloadError
 from replay.redact import find_secrets, redact_text, redact_url
 from replay.status import DIALECTS
@@ -98,12 +99,10 @@ def _decoded(body: Any) -> tuple[str | None, Any]:
 
 
 def _decoded_bytes(raw: bytes) -> tuple[str, Any]:
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # JSON must be UTF-8 (RFC 8259): keep what can be read, understand nothing.
-        return raw.decode("utf-8", errors="replace"), None
-    return text, _parsed(text)
+    """UTF-8, or UTF-16/32 told by a BOM or NULs; undecodable bytes: what can be read is kept,
+    nothing is understood."""
+    text, clean = text_of_bytes(raw)
+    return text, _parsed(text) if clean else None
 
 
 def _parsed(text: str) -> Any:
@@ -248,7 +247,8 @@ def job_id_from_url(url: str) -> str:
     secret; ``u-`` + a hash of the redacted URL without its query when there is no such segment."""
     match = _JOB_SEGMENT.search(_ORIGIN.sub("", _without_query(url)))
     if match is None:
-        return "u-" + _digest(redact_url(_without_query(url)))
+        # redact_text, not redact_url: a token-like segment dropped whole could merge two jobs
+        return "u-" + _digest(redact_text(_without_query(url)))
     segment = unquote(match.group(1))
     if len(segment) > _MAX_JOB_ID or redact_text(segment) != segment:
         return "h-" + _digest(segment)

@@ -15,8 +15,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from replay.decode import text_of_bytes, wide_encoding
 from replay.errors import DatasetNotFoundError
-from replay.redact import PREFILTER_RE2, UNMASK_RE2, find_secrets, redact_text
+from replay.redact import PREFILTER_BYTES_RE2, PREFILTER_RE2, UNMASK_RE2, find_secrets, redact_text
 
 __all__ = ["Finding", "ScanResult", "scan"]
 
@@ -59,7 +60,10 @@ def scan(root: str | os.PathLike[str]) -> ScanResult:
 
     Parquet files (told by their ``PAR1`` magic) are checked value by value (every string or
     binary column, nested ones included), along with column names and all key-value metadata;
-    any other file as text (gzip decompressed). Secrets are never copied into the result.
+    any other file as text (gzip decompressed). Values are checked for what they mean (JSON
+    escapes, percent-encoding, UTF-16, full-width forms decoded, as redaction does). Anything that cannot be read (a file, a folder
+    that cannot be listed, a symlinked folder, a FIFO) is named in ``unreadable``, so the result
+    is not clean. Secrets are never copied into the result.
     Raises DatasetNotFoundError when ``root`` does not exist.
     """
     base = Path(root)
@@ -68,19 +72,49 @@ def scan(root: str | os.PathLike[str]) -> ScanResult:
             f"no such folder: {base}; give the recording folder (or file) to scan", path=str(base)
         )
     result = ScanResult()
-    for path in _files(base):
+    for path in _files(base, result):
         relative = path.relative_to(base).as_posix() if base.is_dir() else path.name
         _scan_file(path, relative, result)
     return result
 
 
-def _files(base: Path) -> Iterator[Path]:
-    """Every regular file under ``base``, sorted by path (symlinked folders not followed)."""
+def _files(base: Path, result: ScanResult) -> list[Path]:
+    """Every regular file under ``base``, sorted by path; what cannot be read (a folder that
+    cannot be listed, a symlinked folder, which is not followed, a broken link, a FIFO or device)
+    is added to ``result.unreadable``."""
     if not base.is_dir():
-        yield base
-        return
-    found = [Path(folder, name) for folder, _, names in os.walk(base) for name in names]
-    yield from sorted((path for path in found if path.is_file()), key=lambda p: p.parts)
+        return [base]
+    found: list[Path] = []
+
+    def unlisted(err: OSError) -> None:
+        where = Path(err.filename or base)
+        why = f"{type(err).__name__}: {err.strerror}; make it readable and scan again"
+        result.unreadable.append((_relative(where, base), why))
+
+    for folder, folders, names in os.walk(base, onerror=unlisted):
+        for name in folders:
+            path = Path(folder, name)
+            if path.is_symlink():
+                why = "a symbolic link to a folder, not followed; scan the folder it points to"
+                result.unreadable.append((_relative(path, base), why))
+        for name in names:
+            path = Path(folder, name)
+            if path.is_file():
+                found.append(path)
+            else:
+                result.unreadable.append((_relative(path, base), _not_a_file(path)))
+    return sorted(found, key=lambda p: p.parts)
+
+
+def _relative(path: Path, base: Path) -> str:
+    """``path`` as findings name it: relative to ``base``, redacted."""
+    return redact_text(path.relative_to(base).as_posix())
+
+
+def _not_a_file(path: Path) -> str:
+    if path.is_symlink():
+        return "a broken symbolic link; remove it or restore its target"
+    return "not a regular file (a FIFO, socket or device); remove it from the folder"
 
 
 class _Report:
@@ -129,13 +163,26 @@ def _scan_text(path: Path, report: _Report, *, compressed: bool) -> None:
     """Check a file's lines (``line N``); batches are tested whole first."""
     first = 1
     with _open_text(path, compressed) as stream:
-        while batch := stream.readlines(_TEXT_BATCH):
-            lines = [line.decode("utf-8", errors="replace") for line in batch]
+        for lines in _line_batches(stream):
             report.result.values += len(lines)
             kinds = find_secrets("".join(lines))
             if kinds:
                 _report_lines(lines, first, kinds, report)
             first += len(lines)
+
+
+def _line_batches(stream: gzip.GzipFile | io.BufferedReader) -> Iterator[list[str]]:
+    """The stream's lines in batches of about ``_TEXT_BATCH``: UTF-16 or UTF-32 when it starts
+    so (a BOM, NULs), else UTF-8; undecodable bytes as U+FFFD."""
+    encoding = wide_encoding(stream.read(256))
+    stream.seek(0)
+    if encoding is not None:
+        text = io.TextIOWrapper(stream, encoding=encoding, errors="replace", newline="")
+        while lines := text.readlines(_TEXT_BATCH):
+            yield lines
+        return
+    while batch := stream.readlines(_TEXT_BATCH):
+        yield [line.decode("utf-8", errors="replace") for line in batch]
 
 
 def _report_lines(lines: list[str], first: int, kinds: list[str], report: _Report) -> None:
@@ -275,7 +322,7 @@ def _scan_strings(
     report.result.values += len(array) - array.null_count
     for index in _candidates(array):
         value = array[index].as_py()
-        text = value if isinstance(value, str) else bytes(value).decode("utf-8", errors="replace")
+        text = value if isinstance(value, str) else text_of_bytes(bytes(value))[0]
         row = offset + int(index if rows is None else rows[index])
         report.found(f"column {redact_text(name)}, row {row}", find_secrets(text))
 
@@ -286,6 +333,8 @@ def _candidates(array: pa.Array) -> np.ndarray:
         array = array.cast(pa.binary())
     if array.null_count == len(array):
         return np.empty(0, dtype=np.int64)
+    binary = pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)
     unmasked = pc.replace_substring_regex(array, pattern=UNMASK_RE2, replacement=r"\1")
-    hits = pc.match_substring_regex(unmasked, pattern=PREFILTER_RE2, ignore_case=True)
+    prefilter = PREFILTER_BYTES_RE2 if binary else PREFILTER_RE2
+    hits = pc.match_substring_regex(unmasked, pattern=prefilter, ignore_case=True)
     return np.flatnonzero(hits.fill_null(False).to_numpy(zero_copy_only=False))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -51,3 +52,30 @@ def _close_figures() -> Iterator[None]:
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None:
         pyplot.close("all")
+
+
+@pytest.fixture(autouse=True)
+def _recordings_scan_clean(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test that used ``tmp_path``: every recording it wrote there (a folder holding
+    ``observations/`` or ``jobs/``) has no secret ``replay scan`` finds. Tests that plant
+    secrets on purpose are marked ``plants_secrets``."""
+    if "tmp_path" not in request.fixturenames or request.node.get_closest_marker("plants_secrets"):
+        yield
+        return
+    root: Path = request.getfixturevalue("tmp_path")
+    yield
+    from replay.scan import scan
+
+    for recording in _recordings(root):
+        findings = [str(finding) for finding in scan(recording).findings]
+        assert not findings, f"{recording.relative_to(root)} holds secrets: {findings}"
+
+
+def _recordings(root: Path) -> list[Path]:
+    """Folders under ``root`` that hold a recording's ``observations/`` or ``jobs/``."""
+    found = []
+    for folder, folders, _ in os.walk(root):
+        if "observations" in folders or "jobs" in folders:
+            found.append(Path(folder))
+            folders.clear()  # a recording's own folders are scanned with it
+    return found

@@ -13,7 +13,9 @@ __all__ = ["register", "run"]
 _EPILOG = """\
 Findings are printed as 'PATH: WHERE (KIND)', e.g.
   observations/date=2026-01-01/part-0.parquet: column body, row 17 (tempauth)
-without the secret itself. Exit 0 clean, 1 secrets found, 2 bad input or unreadable files.
+without the secret itself. Anything that cannot be read (a file, a folder that cannot be
+listed, a symlinked folder, a FIFO) is named on stderr. Exit 0 clean, 1 secrets found,
+2 bad input or something unreadable.
 """
 
 
@@ -24,7 +26,8 @@ def register(sub: Any) -> None:
         help="look for secrets in every file, Parquet value and metadata of a folder",
         description="Look for unredacted credentials (tempauth, c, sig, JWTs, bearer tokens, ...) "
         "in every file under DIR: Parquet string values, column names and metadata, and any "
-        "other file as text (gzip decompressed).",
+        "other file as text (gzip decompressed), in what they mean: JSON escapes, "
+        "percent-encoding, UTF-16 and full-width forms are decoded first.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

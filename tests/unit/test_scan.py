@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import gzip
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hostile import hidden_secrets
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from replay import store
 from replay.errors import DatasetNotFoundError
 from replay.payload import normalize, render_body
+from replay.redact import redact_text
 from replay.scan import Finding, scan
 
+pytestmark = pytest.mark.plants_secrets
+
 TEMPAUTH = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJhdWQiOiJGQUtFIiwidmVyIjoiaGFzaGVkIn0."
+TEMPAUTH_ESCAPED_DOTS = TEMPAUTH.replace(".", "\\u002e")
 MONITOR = (
     "https://contoso-my.sharepoint.com/personal/u/_api/v2.1/drive/operations/"
     f"8b1a2c3d?c=a2V5I2h0dHBzOi8vcQ%3D%3D&v=2.0&tempauth={TEMPAUTH}"
@@ -194,3 +203,122 @@ def test_many_rows_few_secrets_are_all_found_across_row_groups(tmp_path: Path) -
     write_parquet(tmp_path / PART, bodies(20_000, planted), row_group_size=6_000)
     rows = [f.where for f in scan(tmp_path).findings]
     assert rows == [f"column body, row {i}" for i in sorted(planted)]
+
+
+# -- secrets hidden in encodings -----------------------------------------------------------------
+
+S = "Sx9Kq2ZbW7vLm4Tc"
+#: A credential in each encoding redaction and scan decode (issue 11, item 5).
+HIDDEN = [
+    pytest.param(f'{{"u": "https://h/m?temp\\u0061uth={S}"}}', id="json-escaped-name"),
+    pytest.param(f'{{"u": "https://h/m?tempauth\\u003d{S}"}}', id="json-escaped-separator"),
+    pytest.param(f'{{"t": "{TEMPAUTH_ESCAPED_DOTS}"}}', id="jwt-escaped-dots"),
+    pytest.param(f'{{"status": "failed", "token": "{S}"}}', id="token-key"),
+    pytest.param(f'{{"accessToken": "{S}"}}', id="camel-case-key"),
+    pytest.param(f'{{"\\u0074oken": "{S}"}}', id="escaped-key"),
+    pytest.param(f'{{"m": "{{\\"client_secret\\": \\"{S}\\"}}"}}', id="json-in-json"),
+    pytest.param(f'see tempauth="{S}"', id="double-quoted"),
+    pytest.param(f"see code='{S}'", id="single-quoted"),
+    pytest.param(f'{{"m": "tempauth=\\"{S}\\""}}', id="escaped-quotes"),
+    pytest.param(f"GET /m?temp%61uth={S}", id="percent-encoded-name"),
+    pytest.param(f"GET /m?%2574empauth={S}", id="double-percent-encoded-name"),
+    pytest.param(f"GET /m?tempauth[]={S}", id="array-name"),
+    pytest.param(f"GET /m?ｔｅｍｐａｕｔｈ＝{S}", id="full-width"),
+    pytest.param(f"GET /monitor/{TEMPAUTH.replace('.', '%2E')}", id="jwt-percent-dots"),
+    pytest.param(f"next=https%253A%252F%252Fh%252Fcb%253Fcode%253D{S}", id="double-encoded-url"),
+    pytest.param(f"<a href='/m?v=1&amp;tempauth=&#{ord(S[0])};{S[1:]}'>", id="html-references"),
+]
+
+
+@pytest.mark.parametrize("text", HIDDEN)
+@pytest.mark.parametrize("container", ["parquet", "text", "gzip", "utf-16-text", "utf-16-binary"])
+def test_a_secret_planted_in_any_encoding_is_found(
+    tmp_path: Path, text: str, container: str
+) -> None:
+    if container == "parquet":
+        write_parquet(tmp_path / PART, bodies(20, {11: text}))
+    elif container == "utf-16-binary":
+        values = [b"clean", text.encode("utf-16"), None]
+        write_parquet(tmp_path / PART, pa.table({"raw": pa.array(values, pa.binary())}))
+    else:
+        data = f"clean\n{text}\ndone\n".encode("utf-16" if container == "utf-16-text" else "utf-8")
+        (tmp_path / "poll.log").write_bytes(gzip.compress(data) if container == "gzip" else data)
+    result = scan(tmp_path)
+    assert result.findings, text
+    assert S not in str(result.findings) and "eyJ" not in str(result.findings)
+
+
+def test_hidden_secrets_are_named_by_row_and_redacted_ones_are_clean(tmp_path: Path) -> None:
+    texts = [param.values[0] for param in HIDDEN]
+    planted = {3 * i + 1: text for i, text in enumerate(texts)}
+    planted |= {3 * i + 2: redact_text(text) for i, text in enumerate(texts)}
+    write_parquet(tmp_path / PART, bodies(3 * len(texts) + 1, planted), row_group_size=10)
+    rows = [f.where for f in scan(tmp_path).findings]
+    assert rows == [f"column body, row {3 * i + 1}" for i in range(len(texts))]
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(hidden_secrets().map(lambda case: case[0]), min_size=1, max_size=5))
+def test_generated_hidden_secrets_in_parquet_values_are_all_found(
+    tmp_path_factory: pytest.TempPathFactory, texts: list[str]
+) -> None:
+    root = tmp_path_factory.mktemp("hidden")
+    planted = {
+        5 * i + 2: f'{{"status": "inProgress", "m": "{text}"}}' for i, text in enumerate(texts)
+    }
+    write_parquet(root / PART, bodies(5 * len(texts) + 3, planted), row_group_size=8)
+    rows = [f.where for f in scan(root).findings]
+    assert rows == [f"column body, row {row}" for row in sorted(planted)]
+
+
+# -- what scan cannot read -----------------------------------------------------------------------
+
+
+def _unlistable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make listing ``folder`` fail as an unreadable folder does (whoever runs the test)."""
+    listing = os.scandir
+
+    def scandir(path: Any = ".") -> Any:
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+@pytest.mark.parametrize(
+    ("make", "named", "reason"),
+    [
+        pytest.param("unlistable", "observations/date=2026-01-02", "PermissionError", id="unlistable"),
+        pytest.param("chmod", "observations/date=2026-01-02", "PermissionError", id="chmod-000",
+                     marks=pytest.mark.skipif(os.geteuid() == 0, reason="root reads any folder")),
+        pytest.param("symlinked", "observations/linked", "symbolic link to a folder", id="symlinked"),
+        pytest.param("fifo", "observations/pipe", "not a regular file", id="fifo"),
+        pytest.param("broken", "observations/gone.parquet", "broken symbolic link", id="broken-link"),
+    ],
+)  # fmt: skip
+def test_whatever_scan_cannot_read_is_named_and_not_clean(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: str, named: str, reason: str
+) -> None:
+    write_parquet(tmp_path / PART, bodies(3, {}))
+    hidden = tmp_path / "observations" / "date=2026-01-02"
+    write_parquet(hidden / "part-y.parquet", bodies(3, {1: MONITOR}))
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    write_parquet(outside / "part-z.parquet", bodies(3, {1: MONITOR}))
+    if make == "unlistable":
+        _unlistable(monkeypatch, hidden)
+    elif make == "chmod":
+        hidden.chmod(0)
+    elif make == "symlinked":
+        (tmp_path / named).symlink_to(outside, target_is_directory=True)
+    elif make == "fifo":
+        os.mkfifo(tmp_path / named)
+    else:
+        (tmp_path / named).symlink_to(tmp_path / "nowhere.parquet")
+    try:
+        result = scan(tmp_path)
+    finally:
+        hidden.chmod(0o755)
+    assert [path for path, _ in result.unreadable] == [named]
+    assert reason in result.unreadable[0][1]
+    assert not result.clean

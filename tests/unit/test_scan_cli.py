@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import os
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from replay.cli import main
+
+pytestmark = pytest.mark.plants_secrets
 
 TEMPAUTH = "eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.eyJhdWQiOiJGQUtFIn0."
 URL = f"https://contoso.sharepoint.com/_api/v2.0/monitor/abc?tempauth={TEMPAUTH}"
@@ -103,3 +107,29 @@ def test_help_describes_output_and_exit_codes(capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert caught.value.code == 0
     assert "PATH: WHERE (KIND)" in out and "Exit 0 clean, 1 secrets found" in out
+
+
+@pytest.mark.parametrize("make", ["unlistable", "symlinked"])
+def test_an_unreadable_folder_exits_2_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, make: str
+) -> None:
+    root = clean_recording(tmp_path / "rec")
+    hidden = root / "observations" / "date=2026-01-02"
+    if make == "unlistable":
+        hidden.mkdir()
+        listing = os.scandir
+
+        def scandir(path: Any = ".") -> Any:
+            if Path(path) == hidden:
+                raise PermissionError(13, "Permission denied", str(path))
+            return listing(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+    else:
+        (tmp_path / "elsewhere").mkdir()
+        hidden.symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    code = main(["scan", str(root)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "clean" not in out
+    assert err.startswith("replay scan: cannot read observations/date=2026-01-02: ")
