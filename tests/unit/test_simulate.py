@@ -279,6 +279,29 @@ def test_http_codes_follow_the_dialect(
         assert set(rows.loc[~later, "http_status"]) == {first}
 
 
+@pytest.mark.parametrize("asked", ["legacy", "graph", "consumer"])
+def test_a_v20_copy_answered_by_a_v21_monitor_is_served_in_the_v21_shape(asked: str) -> None:
+    fleet = simulate(40, seed=4, scenarios=["happy_path", "v21_monitor_on_v20"], dialects=[asked])
+    labels = fleet.jobs["labels"].map(json.loads)
+    v21 = labels.map(lambda x: x["scenario"] == "v21_monitor_on_v20").to_numpy()
+    assert {x["dialect"] for x in labels[v21]} == {"sharepoint-v21"}
+    assert {x["dialect"] for x in labels[~v21]} == {asked}
+    assert fleet.jobs.loc[v21, "url"].str.contains("/_api/v2.1/drive/operations/").all()
+    (timeline,) = [t for t in fleet.timelines() if t.scenario == "v21_monitor_on_v20"][:1]
+    assert timeline.dialect == "sharepoint-v21"
+    assert {r.http_status for r in timeline.responses} == {200}
+    assert all(b"@odata.context" in r.body for r in timeline.responses)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "operation"),
+    [("lowercase_operation", "itemCopy"), ("move_job", "ItemMove"), ("happy_path", "ItemCopy")],
+)
+def test_bodies_name_the_operation_of_their_scenario(scenario: str, operation: str) -> None:
+    observed = simulate(8, seed=2, scenarios=[scenario]).observations()
+    assert set(observed["operation"].dropna().astype(str)) == {operation}
+
+
 def test_failures_come_as_200_or_500_and_v21_failures_have_no_percentage() -> None:
     rows = simulate(200, seed=1, scenarios=["failed_with_error"]).responses
     failed = rows[rows["status"] == "failed"]
