@@ -9,9 +9,9 @@ from replay._lazy import lazy_exports
 if TYPE_CHECKING:
     from replay.serving._clock import SYSTEM_CLOCK, Clock, ManualClock, SystemClock
     from replay.serving._core import ServingCore, checked_mode, checked_positive
-    from replay.serving._jobs import Headers, JobTable, Mode, Reply, ServedJob
+    from replay.serving._jobs import JobTable, Mode, Reply, ServedJob
     from replay.serving._log import RequestLog, RequestRecord
-    from replay.serving._messages import Answer, Request, error_answer, json_answer
+    from replay.serving._messages import Answer, Headers, Request, error_answer, json_answer
     from replay.serving._routing import DEFAULT_DIALECT, ServingState, route
     from replay.serving._urls import (
         MONITOR_PATHS,
@@ -60,9 +60,11 @@ if not TYPE_CHECKING:  # mypy checks every name against the imports above
         {
             **dict.fromkeys(("SYSTEM_CLOCK", "Clock", "ManualClock", "SystemClock"), "._clock"),
             **dict.fromkeys(("ServingCore", "checked_mode", "checked_positive"), "._core"),
-            **dict.fromkeys(("Headers", "JobTable", "Mode", "Reply", "ServedJob"), "._jobs"),
+            **dict.fromkeys(("JobTable", "Mode", "Reply", "ServedJob"), "._jobs"),
             **dict.fromkeys(("RequestLog", "RequestRecord"), "._log"),
-            **dict.fromkeys(("Answer", "Request", "error_answer", "json_answer"), "._messages"),
+            **dict.fromkeys(
+                ("Answer", "Headers", "Request", "error_answer", "json_answer"), "._messages"
+            ),
             **dict.fromkeys(("DEFAULT_DIALECT", "ServingState", "route"), "._routing"),
             **dict.fromkeys(
                 (

@@ -139,6 +139,7 @@ class ServingCore:
                 serial,
                 _header(answer, "retry-after") if answered else None,
                 answer.job_status if answered else None,
+                answer.target,
             )
         )
 

@@ -11,14 +11,14 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Literal
 
 from replay.errors import ServerError, UsageError
+from replay.serving._items import served_timeline
+from replay.serving._messages import Headers
 from replay.serving._urls import fake_credentials, monitor_path_and_query
 from replay.simulate.timeline import Response, Timeline
 
-__all__ = ["Headers", "JobTable", "Mode", "Reply", "ServedJob"]
+__all__ = ["JobTable", "Mode", "Reply", "ServedJob"]
 
 Mode = Literal["time", "step"]
-#: Header pairs as served, names in their case.
-Headers = tuple[tuple[str, str], ...]
 
 
 class Reply:
@@ -182,10 +182,14 @@ class JobTable:
         mode: Mode | None = None,
         speed: float | None = None,
     ) -> str:
-        """Serve ``timeline`` in ``dialect``; return its monitor URL under ``base_url``."""
+        """Serve ``timeline`` in ``dialect``; return its monitor URL under ``base_url``.
+
+        Its Locations (a 303's) name its copied item on ``base_url``, which the server answers.
+        """
         credentials = fake_credentials(timeline.job_id, self.nonce)
         url = base_url + monitor_path_and_query(dialect, timeline.job_id, credentials)
-        job = ServedJob(timeline, dialect, credentials.tempauth, origin, mode=mode, speed=speed)
+        served = served_timeline(timeline, base_url, credentials.tempauth)
+        job = ServedJob(served, dialect, credentials.tempauth, origin, mode=mode, speed=speed)
         with self._lock:
             if timeline.job_id in self._jobs:
                 raise ServerError(

@@ -84,7 +84,9 @@ class DialectShape:
     """How a dialect answers: HTTP codes in progress, at completion and on the first poll.
 
     ``first_http`` (when set) replaces the code of the first poll's status answer;
-    ``monitor_url`` is the redacted shape stored in ``jobs.url``; ``item_url`` a 303 Location.
+    ``monitor_url`` is the redacted shape stored in ``jobs.url``; ``item_url`` a 303 Location:
+    with a ``tempauth`` the copied item is readable without a bearer token (the ``force303=1``
+    URL of onedrive-api-docs#762), without one it is not (the 2015-2017 docs' item URL).
     """
 
     name: str
@@ -101,7 +103,13 @@ _ITEM = _SP + "/_api/v2.0/drives/b!{drive}/items/{item}?force303=1&tempauth={tem
 DIALECT_SHAPES: Mapping[str, DialectShape] = MappingProxyType(
     {
         "legacy": DialectShape(
-            "legacy", 202, 303, None, "https://api.onedrive.com/monitor/{id}", _ITEM
+            "legacy",
+            202,
+            303,
+            None,
+            "https://api.onedrive.com/monitor/{id}",
+            # The 2015-2017 docs' item URL carries no credential: it needs a bearer token.
+            "https://api.onedrive.com/v1.0/drives/{drive}/items/{item}",
         ),
         "graph": DialectShape("graph", 202, 202, None, _SP + "/_api/v2.0/monitor/{id}", _ITEM),
         "sharepoint-v21": DialectShape(
