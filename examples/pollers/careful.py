@@ -5,9 +5,9 @@ usage: careful.py [--interval S] [--max-interval S] [--deadline S] MONITOR_URL
 
 Sends no Authorization (the monitor URL carries its own credentials), decides on the body's
 ``status`` rather than the HTTP code, stops at completed/failed/deleteFailed/cancelled, treats a
-303 as completion without following it, gives up on 401/403/404/410, honours Retry-After (seconds
-or HTTP date), backs off while nothing changes, and stops at its deadline. Prints one line
-``outcome=<outcome> ...`` and exits 0 only when the copy completed.
+303 as completion without following it, gives up on 401/403/404/410 and on an operationNotFound
+error, honours Retry-After (seconds or HTTP date), backs off while nothing changes, and stops at
+its deadline. Prints one line ``outcome=<outcome> ...`` and exits 0 only when the copy completed.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ TERMINAL = {
 }
 #: HTTP codes after which polling again cannot help.
 GIVE_UP = {401: "unauthorized", 403: "unauthorized", 404: "monitor_expired", 410: "monitor_expired"}
+#: Error codes after which polling again cannot help, whatever the HTTP code: the monitor no
+#: longer knows the operation (a 500 at the end of a copy onto an existing name).
+GIVE_UP_ERRORS = {"operationNotFound": "monitor_expired"}
 
 
 def get(url: str, timeout: float) -> tuple[int | None, dict[str, str], bytes]:
@@ -65,6 +68,13 @@ def retry_after_s(value: str | None) -> float | None:
     return max((due - datetime.now(UTC)).total_seconds(), 0.0)
 
 
+def error_code(document: dict[str, object] | None) -> str | None:
+    """The ``error.code`` of a JSON document (None when it has none)."""
+    error = document.get("error") if document else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
+
+
 def job_status(body: bytes) -> tuple[dict[str, object] | None, str | None]:
     """The JSON document of a body (None when it is not a JSON object) and its status."""
     try:
@@ -97,6 +107,9 @@ def poll(url: str, interval: float, max_interval: float, deadline: float, max_ba
         if status in TERMINAL:
             pct = document.get("percentageComplete") if document else None
             return finish(TERMINAL[status], polls, f"status={status} percentage={pct}")
+        if status is None and error_code(document) in GIVE_UP_ERRORS:
+            error = error_code(document)
+            return finish(GIVE_UP_ERRORS[str(error)], polls, f"http={code} error={error}")
         # 2xx that we cannot understand: a few in a row is a protocol error, not progress.
         understood = status is not None or code is None or code >= 300
         bad = 0 if understood else bad + 1

@@ -24,6 +24,7 @@ CHECKS: tuple[str, ...] = (
     "retry_after",
     "stops_after_terminal",
     "gives_up",
+    "after_303",
 )
 #: Clock slack when comparing a request's arrival with the time Retry-After named.
 _RETRY_SLACK_S = 0.02
@@ -82,22 +83,31 @@ class RunResult:
 def grade(
     job: CheckJob, process: ProcessResult, log: Sequence[RequestRecord], grading: Grading
 ) -> RunResult:
-    """Grade one run of the poller on ``job`` from its process and its request log."""
-    at = np.array([r.at.timestamp() for r in log], dtype=float)
-    status = np.array([_DROPPED if r.response_status is None else r.response_status for r in log])
-    auth = np.array([r.authorization_sent for r in log], dtype=bool)
-    get = np.array([r.method == "GET" for r in log], dtype=bool)
+    """Grade one run of the poller on ``job`` from its process and its request log.
+
+    The monitor checks look at the polls; ``after_303`` at the GETs of the item a 303 named.
+    """
+    polls = [r for r in log if r.target == "monitor"]
+    items = [r for r in log if r.target == "item"]
+    at = np.array([r.at.timestamp() for r in polls], dtype=float)
+    status = np.array(
+        [_DROPPED if r.response_status is None else r.response_status for r in polls], dtype=int
+    )
+    auth = np.array([r.authorization_sent for r in polls], dtype=bool)
+    get = np.array([r.method == "GET" for r in polls], dtype=bool)
     served = get & ~(auth & grading.reject_authorization)
     index = _served_index(job, at, status, served, grading)
+    conclusion = _conclusion(job, process, grading.expect_stdout, served, index)
     checks = {
         "ended": _ended(process),
-        "conclusion": _conclusion(job, process, grading.expect_stdout, served, index),
+        "conclusion": conclusion,
         "no_authorization": _no_authorization(auth),
         "retry_after": _retry_after(job, at, status, served, index),
         "stops_after_terminal": _stops_after_terminal(job, served, index),
-        "gives_up": _gives_up(status, grading.give_up_after),
+        "gives_up": _gives_up(job, status, served, index, grading.give_up_after),
+        "after_303": _after_303(bool((status == 303).any()), items, conclusion),
     }
-    return RunResult(job.scenario, job.dialect, job.expected_outcome, process, len(log), checks)
+    return RunResult(job.scenario, job.dialect, job.expected_outcome, process, len(polls), checks)
 
 
 def _served_index(
@@ -232,16 +242,54 @@ def _stops_after_terminal(job: CheckJob, served: np.ndarray, index: np.ndarray) 
     return Check(True, "stopped at the terminal answer")
 
 
-def _gives_up(status: np.ndarray, limit: int) -> Check:
-    gone = np.isin(status, sorted(GIVE_UP_STATUSES))
+def _gives_up(
+    job: CheckJob, status: np.ndarray, served: np.ndarray, index: np.ndarray, limit: int
+) -> Check:
+    """At most ``limit`` requests after the first answer polling cannot help: a 401, 403, 404
+    or 410, or an error code that ends the job (``operationNotFound``) whatever its status."""
+    said = served & job.gone[index]
+    gone = np.isin(status, sorted(GIVE_UP_STATUSES)) | said
     if not gone.any():
-        return Check(None, "no 401/403/404/410 received")
+        return Check(None, "no 401/403/404/410 or operationNotFound received")
     first = int(np.argmax(gone))
     after = len(status) - first - 1
-    code = int(status[first])
+    code = f"{status[first]}"
+    if said[first]:
+        code += f" {response_fields(job.timeline.responses[index[first]])['error_code']}"
     if after > limit:
         return Check(False, f"polled {after} more times after a {code} (at most {limit})")
     return Check(True, f"gave up after a {code} ({after} more requests)")
+
+
+def _after_303(saw_303: bool, items: Sequence[RequestRecord], conclusion: Check) -> Check:
+    """What the poller did with a 303: stop there, or read the copied item once, anonymously,
+    and still conclude that the copy completed."""
+    if not saw_303 and not items:
+        return Check(None, "no 303 received")
+    if not items:
+        return Check(True, "stopped at the 303 (its Location not followed)")
+    answers = ", ".join(str(r.response_status) for r in items[:3])
+    bearer = sum(r.authorization_sent for r in items)
+    if bearer:
+        return Check(
+            False,
+            f"sent Authorization to the 303's Location on {bearer} of {len(items)} requests: "
+            "the item URL refuses a Graph token (401 Invalid audience, python-o365#872)",
+        )
+    if len(items) > 1:
+        return Check(
+            False,
+            f"requested the 303's Location {len(items)} times (answered {answers}); "
+            "once is enough to read the copied item",
+        )
+    what = "the copied item" if items[0].response_status == 200 else "the item needs a bearer"
+    if conclusion.passed is False:
+        return Check(
+            False,
+            f"followed the 303's Location ({answers}: {what}) and concluded otherwise than "
+            "completed: a 303 is the completion, whatever its Location answers",
+        )
+    return Check(True, f"followed the 303's Location once ({answers}: {what})")
 
 
 #: What crashed programs print, per runtime: the line that names the error follows the marker.

@@ -13,9 +13,9 @@ from email.utils import format_datetime
 import numpy as np
 
 from replay.errors import UsageError
-from replay.simulate import Response, Timeline
+from replay.simulate import Response, Timeline, response_fields
 from replay.simulate.scenarios import SCENARIOS
-from replay.status import COMPLETION_HTTP, DIALECTS, GIVE_UP_HTTP, STOP_STATUSES
+from replay.status import COMPLETION_HTTP, DIALECTS, ERROR_OUTCOME, GIVE_UP_HTTP, STOP_STATUSES
 
 __all__ = [
     "CHECK_ORIGIN",
@@ -52,8 +52,9 @@ class CheckJob:
 
     Per response of ``timeline``: ``terminal`` (a terminal status, or a 303: the job is over),
     ``retry_s`` (the Retry-After wait in seconds; NaN when none), ``retry_date`` (served as an
-    HTTP date rather than seconds) and ``completes`` (a ``completed`` body or a 303: the one
-    answer after which a poller may report success).
+    HTTP date rather than seconds), ``completes`` (a ``completed`` body or a 303: the one
+    answer after which a poller may report success) and ``gone`` (an error code after which
+    polling cannot help, such as ``operationNotFound``, whatever the HTTP status).
     """
 
     scenario: str
@@ -64,6 +65,7 @@ class CheckJob:
     retry_s: np.ndarray
     retry_date: np.ndarray
     completes: np.ndarray
+    gone: np.ndarray
 
     @property
     def expects_success(self) -> bool:
@@ -133,6 +135,7 @@ def _job(scenario: str, dialect: str, timeline: Timeline) -> CheckJob:
         retry_s=np.array([w for w, _ in retry], dtype=float),
         retry_date=np.array([d for _, d in retry], dtype=bool),
         completes=np.array([_completes(r) for r in responses], dtype=bool),
+        gone=np.array([_ends_monitor(r) for r in responses], dtype=bool),
     )
 
 
@@ -174,6 +177,11 @@ def _ends_job(response: Response) -> bool:
 def _completes(response: Response) -> bool:
     """Whether ``response`` says the copy succeeded: a 303, or a ``completed`` body."""
     return response.http_status in COMPLETION_HTTP or _body_status(response) == "completed"
+
+
+def _ends_monitor(response: Response) -> bool:
+    """Whether ``response`` carries an error code that ends its job (status.ERROR_OUTCOME)."""
+    return response_fields(response)["error_code"] in ERROR_OUTCOME
 
 
 def _body_status(response: Response) -> object:

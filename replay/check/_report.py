@@ -19,6 +19,7 @@ _HEADINGS = {
     "retry_after": "retry-after",
     "stops_after_terminal": "stops",
     "gives_up": "gives-up",
+    "after_303": "after-303",
 }
 _MARK = {True: "PASS", False: "FAIL", None: "-"}
 

@@ -19,7 +19,9 @@ loopback server (no shell: quote it as you would for exec). Checks per run (docs
   no-auth      never sent an Authorization header (the real monitor answers 401)
   retry-after  no request before the time a Retry-After (seconds or HTTP date) named
   stops        no request after a terminal status (completed, failed, deleteFailed, cancelled) or 303
-  gives-up     at most --give-up-after requests after the first 401/403/404/410
+  gives-up     at most --give-up-after requests after the first 401/403/404/410 or operationNotFound
+  after-303    a 303's Location (the copied item, on the same server) not followed, or read once
+               without Authorization, and the copy still concluded completed
 exit: 0 every check passed, 1 some failed, 2 usage error.
 
 examples:

@@ -54,8 +54,17 @@ NAIVE_SCENARIOS = [
     "legacy_303",
     "unauthorized",
     "missing_status",
+    "operation_not_found",
 ]
 NAIVE_DIALECTS = ["graph", "sharepoint-v21"]
+#: The quirks seen in the wild that the catalogue gained with issue 12 (item 9).
+QUIRKS = [
+    "operation_not_found",
+    "v21_monitor_on_v20",
+    "never_starts",
+    "lowercase_operation",
+    "move_job",
+]
 
 
 def _verdicts(run: RunResult) -> dict[str, bool | None]:
@@ -85,16 +94,19 @@ def naive_expectations(job: CheckJob, *, authorization_rejected: bool) -> dict[s
             "retry_after": None,
             "stops_after_terminal": None,
             "gives_up": False,
+            "after_303": None,
         }
     codes = np.array([r.http_status for r in job.timeline.responses])
     completes = _first_terminal_body(job) == "completed"
+    gone = np.isin(codes, [401, 403, 404, 410]).any() or job.gone.any()
     return {
         "ended": True,
         "conclusion": completes == job.expects_success,
         "no_authorization": False,
         "retry_after": False if job.serves_retry_after else None,
         "stops_after_terminal": completes if job.terminal.any() else None,
-        "gives_up": False if np.isin(codes, [401, 403, 404, 410]).any() else None,
+        "gives_up": False if gone else None,
+        "after_303": True if (codes == 303).any() else None,  # it never follows a Location
     }
 
 
@@ -108,6 +120,21 @@ def test_careful_poller_passes_every_check_on_every_scenario_and_dialect() -> No
     # Every check was exercised somewhere (none is vacuous across the whole matrix).
     for name in CHECKS:
         assert any(r.checks[name].passed is True for r in report.runs), name
+
+
+def test_careful_poller_passes_the_quirks_seen_in_the_wild_in_every_dialect() -> None:
+    # A shorter deadline than CAREFUL's: never_starts never ends, the poller must give up.
+    quick = [*CAREFUL[: CAREFUL.index("--deadline") + 1], "4", "{url}"]
+    jobs = {(j.scenario, j.dialect): j for j in plan_jobs(QUIRKS)}
+
+    report = check_poller(quick, scenarios=QUIRKS, parallel=10, timeout_s=15)
+
+    got = {(r.scenario, r.dialect): _verdicts(r) for r in report.runs}
+    assert got == {key: careful_expectations(job) for key, job in jobs.items()}
+    outcomes = {(r.scenario, r.process.stdout.split()[0]) for r in report.runs}
+    assert outcomes == {
+        (name, f"outcome={jobs[name, 'graph'].expected_outcome}") for name in QUIRKS
+    }
 
 
 @pytest.mark.parametrize(
@@ -298,7 +325,8 @@ def test_help_names_every_check_and_the_exit_codes(capsys: pytest.CaptureFixture
 
     out = capsys.readouterr().out
     assert exited.value.code == 0
-    for heading in ("ended", "conclusion", "no-auth", "retry-after", "stops", "gives-up"):
+    headings = ("ended", "conclusion", "no-auth", "retry-after", "stops", "gives-up", "after-303")
+    for heading in headings:
         assert f"  {heading} " in out
     assert "exit: 0 every check passed, 1 some failed, 2 usage error" in out
 
@@ -326,6 +354,90 @@ def test_expect_stdout_judges_the_conclusion_from_the_output(
 
     got = {r.scenario: r.checks["conclusion"].passed for r in report.runs}
     assert got == {name: conclusion_passes(job) for name, job in jobs.items()}
+
+
+#: A poller that lets urllib follow redirects, as it does by default: a 303 takes it to the
+#: copied item. ``then`` says what it makes of an answer without a status (the item's JSON).
+FOLLOWER = """
+import json, sys, urllib.error, urllib.request
+url, then, token = sys.argv[1], sys.argv[2], sys.argv[3]
+headers = {"Authorization": "Bearer " + token} if token else {}
+for _ in range(40):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as answer:
+            document = json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        print(f"outcome=failed http={err.code}")
+        sys.exit(1)
+    status = document.get("status")
+    if status == "completed" or (status is None and then == "item-is-done"):
+        print("outcome=completed")
+        sys.exit(0)
+print("outcome=timed_out")
+sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize(
+    ("dialect", "then", "token", "verdicts", "says"),
+    [
+        pytest.param(
+            "graph",
+            "item-is-done",
+            "",
+            {"conclusion": True, "stops_after_terminal": True, "after_303": True},
+            "followed the 303's Location once (200: the copied item)",
+            id="reads-the-item-once",
+        ),
+        pytest.param(
+            "legacy",
+            "item-is-done",
+            "",
+            {"conclusion": False, "stops_after_terminal": True, "after_303": False},
+            "(401: the item needs a bearer) and concluded otherwise than completed",
+            id="takes-the-items-401-for-a-failure",
+        ),
+        pytest.param(
+            "graph",
+            "poll-on",
+            "",
+            {"conclusion": False, "stops_after_terminal": False, "after_303": False},
+            "times (answered 200, 200, 200); once is enough to read the copied item",
+            id="follows-it-again-and-again",
+        ),
+        pytest.param(
+            "graph",
+            "item-is-done",
+            "graph-token",
+            {"conclusion": True, "stops_after_terminal": True, "after_303": False},
+            "sent Authorization to the 303's Location on 1 of 1 requests",
+            id="bearer-to-the-location-872",
+        ),
+    ],
+)
+def test_after_303_grades_what_a_poller_did_with_the_303s_location(
+    tmp_path: Path,
+    dialect: str,
+    then: str,
+    token: str,
+    verdicts: dict[str, bool],
+    says: str,
+) -> None:
+    poller = tmp_path / "follower.py"
+    poller.write_text(FOLLOWER)
+    grading = Grading(reject_authorization=not token)  # a bearer must get as far as the 303
+
+    report = check_poller(
+        [sys.executable, str(poller), "{url}", then, token],
+        scenarios=["legacy_303"],
+        dialects=[dialect],
+        grading=grading,
+    )
+
+    (run,) = report.runs
+    assert {name: run.checks[name].passed for name in verdicts} == verdicts
+    assert says in run.checks["after_303"].detail
+    assert run.crash is None  # no DNS error: the Location is on the server that served the 303
 
 
 def test_time_mode_serves_job_time_and_the_careful_poller_still_passes() -> None:
@@ -361,7 +473,14 @@ def test_docs_shell_poller_passes_every_check(
     poller.chmod(0o755)
     monkeypatch.setenv("POLL_INTERVAL", "0.05")
     monkeypatch.setenv("POLL_DEADLINE", "10")
-    scenarios = ["throttled", "failed_with_error", "legacy_303", "expired_monitor", "unauthorized"]
+    scenarios = [
+        "throttled",
+        "failed_with_error",
+        "legacy_303",
+        "expired_monitor",
+        "unauthorized",
+        "operation_not_found",
+    ]
 
     report = check_poller([str(poller), "{url}"], scenarios=scenarios, dialects=["consumer"])
 
@@ -378,7 +497,8 @@ def careful_expectations(job: CheckJob) -> dict[str, bool | None]:
         "no_authorization": True,
         "retry_after": True if job.serves_retry_after else None,
         "stops_after_terminal": True if job.terminal.any() else None,
-        "gives_up": True if np.isin(codes, [401, 403, 404, 410]).any() else None,
+        "gives_up": True if np.isin(codes, [401, 403, 404, 410]).any() or job.gone.any() else None,
+        "after_303": True if (codes == 303).any() else None,
     }
 
 
