@@ -11,7 +11,7 @@ import numpy as np
 
 from replay.check._plan import GIVE_UP_STATUSES, CheckJob
 from replay.check._run import ProcessResult
-from replay.serving import RequestRecord
+from replay.serving import MONITOR_PATHS, RequestRecord
 from replay.simulate import response_fields
 
 __all__ = ["CHECKS", "Check", "Grading", "RunResult", "crash_sign", "grade"]
@@ -25,6 +25,7 @@ CHECKS: tuple[str, ...] = (
     "stops_after_terminal",
     "gives_up",
     "after_303",
+    "copy_call",
 )
 #: Clock slack when comparing a request's arrival with the time Retry-After named.
 _RETRY_SLACK_S = 0.02
@@ -85,10 +86,12 @@ def grade(
 ) -> RunResult:
     """Grade one run of the poller on ``job`` from its process and its request log.
 
-    The monitor checks look at the polls; ``after_303`` at the GETs of the item a 303 named.
+    The monitor checks look at the polls; ``after_303`` at the GETs of the item a 303 named;
+    ``copy_call`` at the copy calls, with ``{copy_url}``.
     """
     polls = [r for r in log if r.target == "monitor"]
     items = [r for r in log if r.target == "item"]
+    copies = [r for r in log if r.target == "copy"]
     at = np.array([r.at.timestamp() for r in polls], dtype=float)
     status = np.array(
         [_DROPPED if r.response_status is None else r.response_status for r in polls], dtype=int
@@ -97,7 +100,7 @@ def grade(
     get = np.array([r.method == "GET" for r in polls], dtype=bool)
     served = get & ~(auth & grading.reject_authorization)
     index = _served_index(job, at, status, served, grading)
-    conclusion = _conclusion(job, process, grading.expect_stdout, served, index)
+    conclusion = _conclusion(job, process, grading.expect_stdout, served, index, copies)
     checks = {
         "ended": _ended(process),
         "conclusion": conclusion,
@@ -106,6 +109,7 @@ def grade(
         "stops_after_terminal": _stops_after_terminal(job, served, index),
         "gives_up": _gives_up(job, status, served, index, grading.give_up_after),
         "after_303": _after_303(bool((status == 303).any()), items, conclusion),
+        "copy_call": _copy_call(job, copies, len(polls)),
     }
     return RunResult(job.scenario, job.dialect, job.expected_outcome, process, len(polls), checks)
 
@@ -145,29 +149,38 @@ def _conclusion(
     expect_stdout: str | None,
     served: np.ndarray,
     index: np.ndarray,
+    copies: Sequence[RequestRecord],
 ) -> Check:
     wanted = "success" if job.expects_success else "failure"
     if process.timed_out:
         return Check(False, f"no conclusion (killed); expected {wanted} ({job.expected_outcome})")
-    if not len(served):
+    if not len(served) and not copies:
         # Exiting non-zero on a failing scenario without looking is luck, not a conclusion.
         said = _last_line(process.stderr) or _last_line(process.stdout) or "no output"
-        return Check(False, f"exit {process.exit_code} without polling the monitor ({said})")
+        looked = "polling the monitor" if job.copy_status is None else "calling the copy URL"
+        return Check(False, f"exit {process.exit_code} without {looked} ({said})")
     if expect_stdout is not None:
         return _stdout_conclusion(job, process.stdout, expect_stdout)
     said = "success" if process.exit_code == 0 else "failure"
-    if said == "success" and not (served & job.completes[index]).any():
-        return _early_success(job, process, served, index)
+    completed_at_once = not job.has_monitor and job.completes[0] and bool(copies)
+    if said == "success" and not ((served & job.completes[index]).any() or completed_at_once):
+        return _early_success(job, process, served, index, copies)
     detail = f"exit {process.exit_code} ({said}); expected {wanted} ({job.expected_outcome})"
     return Check(said == wanted, detail)
 
 
 def _early_success(
-    job: CheckJob, process: ProcessResult, served: np.ndarray, index: np.ndarray
+    job: CheckJob,
+    process: ProcessResult,
+    served: np.ndarray,
+    index: np.ndarray,
+    copies: Sequence[RequestRecord],
 ) -> Check:
     """Exit 0 although no completion was ever served: success taken before the copy ended."""
     last = int(np.flatnonzero(served)[-1]) if served.any() else None
-    if last is None:
+    if last is None and copies:
+        where = f"after the copy call's {copies[-1].response_status}, before any poll"
+    elif last is None:
         where = "before any answer was served"
     else:
         pct = response_fields(job.timeline.responses[index[last]])["percentage_complete"]
@@ -290,6 +303,28 @@ def _after_303(saw_303: bool, items: Sequence[RequestRecord], conclusion: Check)
             "completed: a 303 is the completion, whatever its Location answers",
         )
     return Check(True, f"followed the 303's Location once ({answers}: {what})")
+
+
+def _copy_call(job: CheckJob, copies: Sequence[RequestRecord], polls: int) -> Check:
+    """With ``{copy_url}``: one copy call, and its Location polled when it answered 202."""
+    if job.copy_status is None:
+        return Check(None, "no copy call (the command was given the monitor URL)")
+    if not copies:
+        return Check(False, "never called the copy URL it was given")
+    answered = copies[0].response_status
+    if len(copies) > 1:
+        return Check(
+            False,
+            f"called the copy URL {len(copies)} times: each call starts a copy, and the later "
+            "ones got 409 nameAlreadyExists",
+        )
+    if job.has_monitor and not polls:
+        hint = ""
+        if "monitor" not in MONITOR_PATHS.get(job.timeline.dialect or job.dialect, "monitor"):
+            hint = " (its Location has no 'monitor' in it: python-o365#628 took that for done)"
+        return Check(False, f"never polled the Location of the copy call's {answered}{hint}")
+    then = "then polled its Location" if job.has_monitor else "nothing to poll"
+    return Check(True, f"one copy call ({answered}), {then}")
 
 
 #: What crashed programs print, per runtime: the line that names the error follows the marker.

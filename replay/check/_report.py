@@ -20,6 +20,7 @@ _HEADINGS = {
     "stops_after_terminal": "stops",
     "gives_up": "gives-up",
     "after_303": "after-303",
+    "copy_call": "copy",
 }
 _MARK = {True: "PASS", False: "FAIL", None: "-"}
 

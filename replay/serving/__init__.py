@@ -8,6 +8,7 @@ from replay._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from replay.serving._clock import SYSTEM_CLOCK, Clock, ManualClock, SystemClock
+    from replay.serving._copies import COPY_ANSWERS, CopyTable
     from replay.serving._core import ServingCore, checked_mode, checked_positive
     from replay.serving._jobs import JobTable, Mode, Reply, ServedJob
     from replay.serving._log import RequestLog, RequestRecord
@@ -24,11 +25,13 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "COPY_ANSWERS",
     "DEFAULT_DIALECT",
     "MONITOR_PATHS",
     "SYSTEM_CLOCK",
     "Answer",
     "Clock",
+    "CopyTable",
     "FakeCredentials",
     "Headers",
     "JobTable",
@@ -59,6 +62,7 @@ if not TYPE_CHECKING:  # mypy checks every name against the imports above
         globals(),
         {
             **dict.fromkeys(("SYSTEM_CLOCK", "Clock", "ManualClock", "SystemClock"), "._clock"),
+            **dict.fromkeys(("COPY_ANSWERS", "CopyTable"), "._copies"),
             **dict.fromkeys(("ServingCore", "checked_mode", "checked_positive"), "._core"),
             **dict.fromkeys(("JobTable", "Mode", "Reply", "ServedJob"), "._jobs"),
             **dict.fromkeys(("RequestLog", "RequestRecord"), "._log"),

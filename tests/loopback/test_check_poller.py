@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from replay.check import CHECKS, CheckJob, Grading, RunResult, check_poller, plan_jobs
+from replay.check import (
+    CHECKS,
+    COPY_STARTS,
+    CheckJob,
+    Grading,
+    RunResult,
+    check_poller,
+    plan_jobs,
+)
 from replay.cli import main
 
 POLLERS = Path(__file__).resolve().parents[2] / "examples" / "pollers"
@@ -95,6 +103,7 @@ def naive_expectations(job: CheckJob, *, authorization_rejected: bool) -> dict[s
             "stops_after_terminal": None,
             "gives_up": False,
             "after_303": None,
+            "copy_call": None,
         }
     codes = np.array([r.http_status for r in job.timeline.responses])
     completes = _first_terminal_body(job) == "completed"
@@ -107,6 +116,7 @@ def naive_expectations(job: CheckJob, *, authorization_rejected: bool) -> dict[s
         "stops_after_terminal": completes if job.terminal.any() else None,
         "gives_up": False if gone else None,
         "after_303": True if (codes == 303).any() else None,  # it never follows a Location
+        "copy_call": None,
     }
 
 
@@ -191,6 +201,15 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
         pytest.param(["--dialects", "klingon", "--", *CAREFUL], 2, "unknown dialect", id="dial"),
         pytest.param(["--parallel", "0", "--", *CAREFUL], 2, "--parallel", id="parallel"),
         pytest.param(["--expect-stdout", "(", "--", *CAREFUL], 2, "regular expr", id="regex"),
+        pytest.param(
+            ["--", *CAREFUL[:-1], "{url}", "{copy_url}"], 2, "not both", id="both-placeholders"
+        ),
+        pytest.param(
+            ["--scenarios", "copy_409_conflict", "--", *CAREFUL],
+            2,
+            "end at the copy call",
+            id="copy-start-without-copy-url",
+        ),
     ],
 )
 def test_exit_code_is_0_when_all_pass_1_when_some_fail_2_for_usage_errors(
@@ -440,6 +459,140 @@ def test_after_303_grades_what_a_poller_did_with_the_303s_location(
     assert run.crash is None  # no DNS error: the Location is on the server that served the 303
 
 
+#: A poller that starts the copy itself (urllib, the bearer on the copy call), in the style of a
+#: client that shipped a bug in how it starts it.
+STARTER = """
+import json, sys, time, urllib.error, urllib.request
+url, style = sys.argv[1], sys.argv[2]
+bearer = {"Authorization": "Bearer graph-token"}
+
+
+def call(method, url, headers):
+    body = b'{"parentReference": {"id": "root"}}' if method == "POST" else None
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
+for attempt in range(3 if style == "retries-409" else 1):
+    code, headers, _ = call("POST", url, bearer)
+    if code != 409:
+        break
+if code == 409:
+    print("outcome=failed")
+    sys.exit(1)
+location = headers["Location"]
+assert location is not None, "the copy call gave no Location"  # an SDK that wants its 202
+if style == "python-o365-628" and "monitor" not in location:
+    print("outcome=completed (no 'monitor' in the Location: taken for a finished copy)")
+    sys.exit(0)
+for _ in range(200):
+    code, _, body = call("GET", location, bearer if style == "bearer-everywhere" else {})
+    status = json.loads(body or b"{}").get("status")
+    if status == "completed":
+        print("outcome=completed")
+        sys.exit(0)
+    if status in ("failed", "deleteFailed", "cancelled") or code in (401, 403, 404, 410):
+        print(f"outcome=failed http={code}")
+        sys.exit(1)
+    time.sleep(0.01)
+sys.exit(1)
+"""
+HAPPY_V21 = ("happy_path", "sharepoint-v21")
+HAPPY_GRAPH = ("happy_path", "graph")
+
+
+@pytest.mark.parametrize(
+    ("style", "job", "verdicts", "says"),
+    [
+        pytest.param(
+            "plain",
+            HAPPY_V21,
+            {"conclusion": True, "no_authorization": True, "copy_call": True},
+            "one copy call (202), then polled its Location",
+            id="starts-then-polls",
+        ),
+        pytest.param(
+            "python-o365-628",
+            HAPPY_V21,
+            {"conclusion": False, "copy_call": False},
+            "no 'monitor' in it: python-o365#628",
+            id="628-no-monitor-in-the-location",
+        ),
+        pytest.param(
+            "python-o365-628",
+            HAPPY_GRAPH,
+            {"conclusion": True, "copy_call": True},
+            "then polled its Location",
+            id="628-lucky-with-a-monitor-url",
+        ),
+        pytest.param(
+            "plain",
+            ("copy_200_empty", "graph"),
+            {"conclusion": False, "copy_call": True},
+            "one copy call (200), nothing to poll",
+            id="1566-200-without-a-location",
+        ),
+        pytest.param(
+            "retries-409",
+            ("copy_409_conflict", "graph"),
+            {"conclusion": True, "copy_call": False},
+            "called the copy URL 3 times",
+            id="981-retries-the-409",
+        ),
+        pytest.param(
+            "bearer-everywhere",
+            HAPPY_GRAPH,
+            {"no_authorization": False, "copy_call": True},
+            "then polled its Location",
+            id="1797-bearer-on-the-monitor-too",
+        ),
+    ],
+)
+def test_with_copy_url_the_grade_covers_how_the_poller_starts_the_copy(
+    tmp_path: Path,
+    style: str,
+    job: tuple[str, str],
+    verdicts: dict[str, bool],
+    says: str,
+) -> None:
+    poller = tmp_path / "starter.py"
+    poller.write_text(STARTER)
+    scenario, dialect = job
+
+    report = check_poller(
+        [sys.executable, str(poller), "{copy_url}", style], scenarios=[scenario], dialects=[dialect]
+    )
+
+    (run,) = report.runs
+    assert {name: run.checks[name].passed for name in verdicts} == verdicts
+    assert says in run.checks["copy_call"].detail
+    if scenario == "copy_200_empty":
+        assert run.crash is not None and "no Location" in run.crash
+    if style == "python-o365-628" and not verdicts["conclusion"]:
+        assert "after the copy call's 202, before any poll" in run.checks["conclusion"].detail
+
+
+def test_careful_poller_started_by_the_copy_call_passes_every_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GRAPH_TOKEN", "a-graph-token")  # sent to the copy call, never the monitor
+    scenarios = ["happy_path", "legacy_303", "throttled", *COPY_STARTS]
+    command = [*CAREFUL[:2], "--copy", *CAREFUL[2:-1], "{copy_url}"]
+
+    report = check_poller(command, scenarios=scenarios, parallel=10)
+
+    assert {(r.scenario, r.dialect): r.why() for r in report.runs if not r.passed} == {}
+    assert len(report.runs) == len(scenarios) * 4
+    assert all(r.checks["copy_call"].passed for r in report.runs)
+    outcomes = {r.scenario: r.process.stdout.split()[0] for r in report.runs}
+    assert outcomes["copy_200_empty"] == "outcome=completed"
+    assert outcomes["copy_409_conflict"] == "outcome=failed"
+
+
 def test_time_mode_serves_job_time_and_the_careful_poller_still_passes() -> None:
     scenarios = ["instant_complete", "failed_with_error", "expired_monitor", "legacy_303"]
     grading = Grading(mode="time", speed=20000.0)
@@ -459,6 +612,18 @@ def test_docs_outcome_table_lists_every_scenario_with_its_expected_outcome() -> 
     expected = [
         (job.scenario, job.expected_outcome, "0" if job.expects_success else "non-zero")
         for job in plan_jobs(dialects=["graph"])
+    ]
+    assert rows == expected
+
+
+def test_docs_copy_table_lists_the_runs_that_end_at_the_copy_call() -> None:
+    rows = re.findall(
+        r"^\| `(\w+)` \| `(\d+)`[^|]* \| `(\w+)` \| (0|non-zero) \|$", DOC.read_text(), re.MULTILINE
+    )
+
+    expected = [
+        (name, str(status), outcome, "0" if outcome == "completed" else "non-zero")
+        for name, (status, outcome) in COPY_STARTS.items()
     ]
     assert rows == expected
 
@@ -499,6 +664,7 @@ def careful_expectations(job: CheckJob) -> dict[str, bool | None]:
         "stops_after_terminal": True if job.terminal.any() else None,
         "gives_up": True if np.isin(codes, [401, 403, 404, 410]).any() or job.gone.any() else None,
         "after_303": True if (codes == 303).any() else None,
+        "copy_call": None,
     }
 
 

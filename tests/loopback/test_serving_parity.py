@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from replay.server import MonitorServer
-from replay.serving import ManualClock
+from replay.serving import ManualClock, ServingCore
 from replay.testing import MonitorTransport, Timeline
 
 #: Headers whose values a client acts on (others, like Date and Server, are the HTTP stack's).
@@ -40,6 +41,7 @@ class Known:
 
     base: str
     monitor: str
+    copies: tuple[str, str, str] = ("", "", "")  # copy URLs answering 202, 200 and 409
     location: str = ""
 
 
@@ -76,6 +78,18 @@ def _copy(known: Known) -> str:
 
 def _copy_unknown(known: Known) -> str:
     return known.base + "/v1.0/me/drive/items/y/copy?scenario=nope"
+
+
+def _copy_202(known: Known) -> str:
+    return known.copies[0]
+
+
+def _copy_200(known: Known) -> str:
+    return known.copies[1]
+
+
+def _copy_409(known: Known) -> str:
+    return known.copies[2]
 
 
 def _item(known: Known) -> str:
@@ -117,6 +131,10 @@ TABLE = [
     Ask("copy call, bad body", method="POST", url=_copy, body=b"[1, 2"),
     Ask("copy call, unknown scenario", method="POST", url=_copy_unknown, body=b"{}"),
     Ask("copy call", method="POST", url=_copy, body=b'{"@replay.dialect": "graph"}'),
+    Ask("copy URL of the job, with the bearer it needs", "POST", _copy_202, BEARER, b"{}"),
+    Ask("copy URL of the job, called again", method="POST", url=_copy_202, body=b"{}"),
+    Ask("copy URL that copies at once", method="POST", url=_copy_200, body=b"{}"),
+    Ask("copy URL whose name exists", method="POST", url=_copy_409, body=b"{}"),
 ]
 
 
@@ -150,13 +168,14 @@ def _shape(value: str, base: str) -> str:
     )
 
 
-def _answers(client: httpx.Client, base: str, monitor: str) -> list[Seen]:
-    known, seen = Known(base, monitor), []
+def _answers(client: httpx.Client, core: ServingCore, monitor: str) -> list[Seen]:
+    copies = (core.add_copy(monitor), core.add_copy(status=200), core.add_copy(status=409))
+    known, seen = Known(core.base_url, monitor, copies), []
     for ask in TABLE:
         answer = client.request(ask.method, ask.url(known), headers=ask.headers, content=ask.body)
         if "location" in answer.headers:
-            known = Known(base, monitor, answer.headers["location"])
-        seen.append(_seen(answer, base))
+            known = dataclasses.replace(known, location=answer.headers["location"])
+        seen.append(_seen(answer, core.base_url))
     return seen
 
 
@@ -169,7 +188,7 @@ def timeline() -> Timeline:
 def over_loopback(timeline: Timeline) -> Iterator[tuple[list[Seen], list[str]]]:
     with MonitorServer(mode="step") as server, httpx.Client() as client:
         monitor = server.add(timeline)
-        seen = _answers(client, server.base_url, monitor)
+        seen = _answers(client, server, monitor)
         yield seen, [f"{r.method} {r.target} {r.response_status}" for r in server.all_requests()]
 
 
@@ -178,7 +197,7 @@ def without_sockets(timeline: Timeline) -> tuple[list[Seen], list[str]]:
     transport = MonitorTransport(mode="step")
     with httpx.Client(transport=transport) as client:
         monitor = transport.add(timeline)
-        seen = _answers(client, transport.base_url, monitor)
+        seen = _answers(client, transport, monitor)
     return seen, [f"{r.method} {r.target} {r.response_status}" for r in transport.all_requests()]
 
 
@@ -239,6 +258,35 @@ def test_the_303s_location_is_the_copied_item_on_the_same_server(
         assert isinstance(seen.body, dict) and seen.body["id"] == "01NEW"
     else:
         assert isinstance(seen.body, dict) and seen.body["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("ask", "status", "location", "code"),
+    [
+        (
+            "copy URL of the job, with the bearer it needs",
+            202,
+            "BASE/_api/v2.0/monitor/job-1",
+            None,
+        ),
+        ("copy URL of the job, called again", 409, None, "nameAlreadyExists"),
+        ("copy URL that copies at once", 200, None, None),
+        ("copy URL whose name exists", 409, None, "nameAlreadyExists"),
+    ],
+)
+def test_a_copy_url_answers_as_the_service_does(
+    without_sockets: tuple[list[Seen], list[str]],
+    ask: str,
+    status: int,
+    location: str | None,
+    code: str | None,
+) -> None:
+    seen = without_sockets[0][[a.name for a in TABLE].index(ask)]
+    assert seen.status == status
+    assert dict(seen.headers).get("location") == location
+    assert (seen.body["error"]["code"] if isinstance(seen.body, dict) else None) == code
+    assert seen.body == "" or code is not None  # a 202 and a 200 have no body
+    assert f"POST copy {status}" in without_sockets[1]
 
 
 def test_time_mode_follows_an_injected_clock_without_sleeping() -> None:
