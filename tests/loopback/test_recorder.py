@@ -548,7 +548,7 @@ def test_every_simulated_scenario_is_recorded_as_served_with_its_outcome(
     specs = [
         UrlSpec(server.add(t), labels=dict(t.labels), job_id=t.job_id) for t in fleet.timelines()
     ]
-    # Long enough for the longest served job (~130 responses) on a busy 2-core machine;
+    # Long enough for the longest served job (78 responses) on a busy 2-core machine;
     # no_terminal and never_starts time out at it.
     summary = run_record(
         specs, tmp_path, deadline=5.0, max_interval=0.02, max_retry_after=0.05, concurrency=32
