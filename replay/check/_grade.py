@@ -280,7 +280,7 @@ def _after_303(saw_303: bool, items: Sequence[RequestRecord], conclusion: Check)
     if not saw_303 and not items:
         return Check(None, "no 303 received")
     if not items:
-        return Check(True, "stopped at the 303 (its Location not followed)")
+        return Check(True, "the 303's Location not followed")
     answers = ", ".join(str(r.response_status) for r in items[:3])
     bearer = sum(r.authorization_sent for r in items)
     if bearer:

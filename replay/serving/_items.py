@@ -10,6 +10,7 @@ import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from replay.serving._messages import Answer, Request, error_answer, json_answer
+from replay.serving._urls import _b64url
 from replay.simulate.timeline import Response, Timeline
 
 __all__ = ["item_answer", "item_job_id", "served_timeline"]
@@ -60,7 +61,7 @@ def _served_location(location: str, base_url: str, job_id: str, tempauth: str) -
 
 
 def _drive(job_id: str) -> str:
-    return "b!" + base64.urlsafe_b64encode(job_id.encode()).rstrip(b"=").decode("ascii")
+    return "b!" + _b64url(job_id.encode())
 
 
 def _item_of(job_id: str) -> str:
