@@ -15,8 +15,8 @@ from pathlib import Path
 __all__ = ["COMMANDS", "main"]
 
 HERE = Path(__file__).resolve().parent
-#: Job seconds per wall second: the slowest simulated job (about 5200 s) records in about 26 s.
-SPEED = 200
+#: Job seconds per wall second: the slowest simulated job (about 7400 s) records in about 25 s.
+SPEED = 300
 #: Half the jobs are plain copies, half spread evenly over every other scenario served over HTTP.
 HAPPY = ["happy_path"]
 QUIRKS = [
@@ -41,6 +41,11 @@ QUIRKS = [
     "legacy_303",
     "unauthorized",
     "protocol_error",
+    "operation_not_found",
+    "v21_monitor_on_v20",
+    "never_starts",
+    "lowercase_operation",
+    "move_job",
 ]
 
 #: The exact commands, in order (``{tmp}`` is a scratch folder, ``{out}`` the recording).

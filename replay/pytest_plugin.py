@@ -146,8 +146,11 @@ class MonitorView:
         settings = merge_settings(_DEFAULTS, self._config, explicit)
         chosen = self._timeline(settings, recording, timeline)
         chosen = dataclasses.replace(chosen, job_id=self._free_id(chosen.job_id))
-        # A recording or hand-written timeline keeps its own URL shape unless one is asked.
-        served = explicit.get("dialect") or chosen.dialect or settings["dialect"]
+        source = "timeline" if timeline is not None else "recording" if recording else "scenario"
+        # A simulated job has the URL shape it was simulated in (a v2.0 copy may get a v2.1
+        # monitor); a recording or hand-written timeline keeps its own unless one is asked.
+        own = chosen.dialect if source == "scenario" else None
+        served = own or explicit.get("dialect") or chosen.dialect or settings["dialect"]
         url = self.server.add(
             chosen,
             dialect=served,
@@ -155,7 +158,6 @@ class MonitorView:
             speed=float(settings["speed"]),
             retry_after=settings["retry_after"],
         )
-        source = "timeline" if timeline is not None else "recording" if recording else "scenario"
         self._jobs[chosen.job_id] = {
             **settings,
             "scenario": settings["scenario"] if source == "scenario" else chosen.scenario,

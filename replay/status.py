@@ -20,6 +20,7 @@ __all__ = [
     "COMPLETION_HTTP",
     "DIALECTS",
     "DIALECT_STATUSES",
+    "ERROR_OUTCOME",
     "GIVE_UP_HTTP",
     "HTTP_OUTCOME",
     "OUTCOMES",
@@ -103,6 +104,11 @@ HTTP_OUTCOME: Mapping[int, str] = MappingProxyType(
         403: "unauthorized",
     }
 )
+
+#: The outcome an error code ends a job with when the body names no stop status, whatever the
+#: HTTP status: ``operationNotFound`` says the monitor no longer knows the operation (a 500 at the
+#: end of a copy whose name conflicted, onedrive-api-docs#766), so polling on cannot help.
+ERROR_OUTCOME: Mapping[str, str] = MappingProxyType({"operationNotFound": "monitor_expired"})
 
 #: HTTP statuses that complete a job (the legacy 303 to the copied item).
 COMPLETION_HTTP: frozenset[int] = frozenset(c for c, o in HTTP_OUTCOME.items() if o == "completed")

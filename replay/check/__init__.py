@@ -9,6 +9,7 @@ from replay._lazy import lazy_exports
 if TYPE_CHECKING:
     from replay.check._poller import (
         CHECKS,
+        COPY_STARTS,
         DIALECTS,
         GIVE_UP_STATUSES,
         SUCCESS_OUTCOMES,
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECKS",
+    "COPY_STARTS",
     "DIALECTS",
     "GIVE_UP_STATUSES",
     "SUCCESS_OUTCOMES",
@@ -47,6 +49,7 @@ if not TYPE_CHECKING:  # mypy checks every name against the imports above
         dict.fromkeys(
             (
                 "CHECKS",
+                "COPY_STARTS",
                 "DIALECTS",
                 "GIVE_UP_STATUSES",
                 "SUCCESS_OUTCOMES",

@@ -11,7 +11,7 @@ import numpy as np
 
 from replay.check._plan import GIVE_UP_STATUSES, CheckJob
 from replay.check._run import ProcessResult
-from replay.serving import RequestRecord
+from replay.serving import MONITOR_PATHS, RequestRecord
 from replay.simulate import response_fields
 
 __all__ = ["CHECKS", "Check", "Grading", "RunResult", "crash_sign", "grade"]
@@ -27,6 +27,8 @@ CHECKS: tuple[str, ...] = (
     "paced",
     "backs_off",
     "polls",
+    "after_303",
+    "copy_call",
 )
 #: Clock slack when comparing a request's arrival with the time Retry-After named.
 _RETRY_SLACK_S = 0.02
@@ -93,25 +95,37 @@ class RunResult:
 def grade(
     job: CheckJob, process: ProcessResult, log: Sequence[RequestRecord], grading: Grading
 ) -> RunResult:
-    """Grade one run of the poller on ``job`` from its process and its request log."""
-    at = np.array([r.at.timestamp() for r in log], dtype=float)
-    status = np.array([_DROPPED if r.response_status is None else r.response_status for r in log])
-    auth = np.array([r.authorization_sent for r in log], dtype=bool)
-    get = np.array([r.method == "GET" for r in log], dtype=bool)
+    """Grade one run of the poller on ``job`` from its process and its request log.
+
+    The monitor checks look at the polls; ``after_303`` at the GETs of the item a 303 named;
+    ``copy_call`` at the copy calls, with ``{copy_url}``.
+    """
+    polls = [r for r in log if r.target == "monitor"]
+    items = [r for r in log if r.target == "item"]
+    copies = [r for r in log if r.target == "copy"]
+    at = np.array([r.at.timestamp() for r in polls], dtype=float)
+    status = np.array(
+        [_DROPPED if r.response_status is None else r.response_status for r in polls], dtype=int
+    )
+    auth = np.array([r.authorization_sent for r in polls], dtype=bool)
+    get = np.array([r.method == "GET" for r in polls], dtype=bool)
     served = get & ~(auth & grading.reject_authorization)
     index = _served_index(job, at, status, served, grading)
+    conclusion = _conclusion(job, process, grading.expect_stdout, served, index, copies)
     checks = {
         "ended": _ended(process),
-        "conclusion": _conclusion(job, process, grading.expect_stdout, served, index),
+        "conclusion": conclusion,
         "no_authorization": _no_authorization(auth),
         "retry_after": _retry_after(job, at, status, served, index),
         "stops_after_terminal": _stops_after_terminal(job, served, index),
-        "gives_up": _gives_up(status, grading.give_up_after),
+        "gives_up": _gives_up(job, status, served, index, grading.give_up_after),
         "paced": _paced(job, at, served, index, grading),
         "backs_off": _backs_off(job, at, served, index, grading),
         "polls": _polls(job, served, index, grading),
+        "after_303": _after_303(bool((status == 303).any()), items, conclusion),
+        "copy_call": _copy_call(job, copies, len(polls)),
     }
-    return RunResult(job.scenario, job.dialect, job.expected_outcome, process, len(log), checks)
+    return RunResult(job.scenario, job.dialect, job.expected_outcome, process, len(polls), checks)
 
 
 def _served_index(
@@ -149,29 +163,38 @@ def _conclusion(
     expect_stdout: str | None,
     served: np.ndarray,
     index: np.ndarray,
+    copies: Sequence[RequestRecord],
 ) -> Check:
     wanted = "success" if job.expects_success else "failure"
     if process.timed_out:
         return Check(False, f"no conclusion (killed); expected {wanted} ({job.expected_outcome})")
-    if not len(served):
+    if not len(served) and not copies:
         # Exiting non-zero on a failing scenario without looking is luck, not a conclusion.
         said = _last_line(process.stderr) or _last_line(process.stdout) or "no output"
-        return Check(False, f"exit {process.exit_code} without polling the monitor ({said})")
+        looked = "polling the monitor" if job.copy_status is None else "calling the copy URL"
+        return Check(False, f"exit {process.exit_code} without {looked} ({said})")
     if expect_stdout is not None:
         return _stdout_conclusion(job, process.stdout, expect_stdout)
     said = "success" if process.exit_code == 0 else "failure"
-    if said == "success" and not (served & job.completes[index]).any():
-        return _early_success(job, process, served, index)
+    completed_at_once = not job.has_monitor and job.completes[0] and bool(copies)
+    if said == "success" and not ((served & job.completes[index]).any() or completed_at_once):
+        return _early_success(job, process, served, index, copies)
     detail = f"exit {process.exit_code} ({said}); expected {wanted} ({job.expected_outcome})"
     return Check(said == wanted, detail)
 
 
 def _early_success(
-    job: CheckJob, process: ProcessResult, served: np.ndarray, index: np.ndarray
+    job: CheckJob,
+    process: ProcessResult,
+    served: np.ndarray,
+    index: np.ndarray,
+    copies: Sequence[RequestRecord],
 ) -> Check:
     """Exit 0 although no completion was ever served: success taken before the copy ended."""
     last = int(np.flatnonzero(served)[-1]) if served.any() else None
-    if last is None:
+    if last is None and copies:
+        where = f"after the copy call's {copies[-1].response_status}, before any poll"
+    elif last is None:
         where = "before any answer was served"
     else:
         pct = response_fields(job.timeline.responses[index[last]])["percentage_complete"]
@@ -349,16 +372,76 @@ def _polls(job: CheckJob, served: np.ndarray, index: np.ndarray, grading: Gradin
     return Check(True, f"{polls} polls for a job that needed {needed}")
 
 
-def _gives_up(status: np.ndarray, limit: int) -> Check:
-    gone = np.isin(status, sorted(GIVE_UP_STATUSES))
+def _gives_up(
+    job: CheckJob, status: np.ndarray, served: np.ndarray, index: np.ndarray, limit: int
+) -> Check:
+    """At most ``limit`` requests after the first answer polling cannot help: a 401, 403, 404
+    or 410, or an error code that ends the job (``operationNotFound``) whatever its status."""
+    said = served & job.gone[index]
+    gone = np.isin(status, sorted(GIVE_UP_STATUSES)) | said
     if not gone.any():
-        return Check(None, "no 401/403/404/410 received")
+        return Check(None, "no 401/403/404/410 or operationNotFound received")
     first = int(np.argmax(gone))
     after = len(status) - first - 1
-    code = int(status[first])
+    code = f"{status[first]}"
+    if said[first]:
+        code += f" {response_fields(job.timeline.responses[index[first]])['error_code']}"
     if after > limit:
         return Check(False, f"polled {after} more times after a {code} (at most {limit})")
     return Check(True, f"gave up after a {code} ({after} more requests)")
+
+
+def _after_303(saw_303: bool, items: Sequence[RequestRecord], conclusion: Check) -> Check:
+    """What the poller did with a 303: stop there, or read the copied item once, anonymously,
+    and still conclude that the copy completed."""
+    if not saw_303 and not items:
+        return Check(None, "no 303 received")
+    if not items:
+        return Check(True, "the 303's Location not followed")
+    answers = ", ".join(str(r.response_status) for r in items[:3])
+    bearer = sum(r.authorization_sent for r in items)
+    if bearer:
+        return Check(
+            False,
+            f"sent Authorization to the 303's Location on {bearer} of {len(items)} requests: "
+            "the item URL refuses a Graph token (401 Invalid audience, python-o365#872)",
+        )
+    if len(items) > 1:
+        return Check(
+            False,
+            f"requested the 303's Location {len(items)} times (answered {answers}); "
+            "once is enough to read the copied item",
+        )
+    what = "the copied item" if items[0].response_status == 200 else "the item needs a bearer"
+    if conclusion.passed is False:
+        return Check(
+            False,
+            f"followed the 303's Location ({answers}: {what}) and concluded otherwise than "
+            "completed: a 303 is the completion, whatever its Location answers",
+        )
+    return Check(True, f"followed the 303's Location once ({answers}: {what})")
+
+
+def _copy_call(job: CheckJob, copies: Sequence[RequestRecord], polls: int) -> Check:
+    """With ``{copy_url}``: one copy call, and its Location polled when it answered 202."""
+    if job.copy_status is None:
+        return Check(None, "no copy call (the command was given the monitor URL)")
+    if not copies:
+        return Check(False, "never called the copy URL it was given")
+    answered = copies[0].response_status
+    if len(copies) > 1:
+        return Check(
+            False,
+            f"called the copy URL {len(copies)} times: each call starts a copy, and the later "
+            "ones got 409 nameAlreadyExists",
+        )
+    if job.has_monitor and not polls:
+        hint = ""
+        if "monitor" not in MONITOR_PATHS.get(job.timeline.dialect or job.dialect, "monitor"):
+            hint = " (its Location has no 'monitor' in it: python-o365#628 took that for done)"
+        return Check(False, f"never polled the Location of the copy call's {answered}{hint}")
+    then = "then polled its Location" if job.has_monitor else "nothing to poll"
+    return Check(True, f"one copy call ({answered}), {then}")
 
 
 #: What crashed programs print, per runtime: the line that names the error follows the marker.

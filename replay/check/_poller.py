@@ -6,9 +6,12 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from replay.check._grade import CHECKS, Check, Grading, RunResult, grade
 from replay.check._plan import (
+    CHECK_ORIGIN,
+    COPY_STARTS,
     DIALECTS,
     GIVE_UP_STATUSES,
     SUCCESS_OUTCOMES,
@@ -24,11 +27,16 @@ from replay.check._run import (
     checked_command,
     command_for,
     run_command,
+    starts_the_copy,
 )
 from replay.errors import UsageError
 
+if TYPE_CHECKING:
+    from replay.server import MonitorServer
+
 __all__ = [
     "CHECKS",
+    "COPY_STARTS",
     "DIALECTS",
     "GIVE_UP_STATUSES",
     "SUCCESS_OUTCOMES",
@@ -56,7 +64,8 @@ def check_poller(
     seed: int = 0,
     on_run: Callable[[RunResult], None] | None = None,
 ) -> CheckReport:
-    """Run ``command`` (with ``{url}``) once per scenario x dialect on a loopback server; grade it.
+    """Run ``command`` (with ``{url}``, or ``{copy_url}`` for a poller that starts the copy)
+    once per scenario x dialect on a loopback server; grade it.
 
     ``parallel`` runs at once, each killed (with its process group) after ``timeout_s``.
     ``on_run`` is called with each result as it is graded (in completion order). With
@@ -67,7 +76,7 @@ def check_poller(
     argv = checked_command(command)
     chosen = grading or Grading()
     _check_numbers(parallel, timeout_s, chosen)
-    jobs = plan_jobs(scenarios, dialects, seed=seed)
+    jobs = plan_jobs(scenarios, dialects, seed=seed, copy=starts_the_copy(argv))
     server = MonitorServer(
         mode=chosen.mode,
         speed=chosen.speed,
@@ -78,8 +87,7 @@ def check_poller(
     running = Running()
     with server:
         env = {**os.environ, **server.ca_environment()} if chosen.tls else None
-        # Each timeline carries the origin its shortened Retry-After dates are counted from.
-        urls = [server.add(job.timeline, dialect=job.dialect) for job in jobs]
+        urls = [_served(server, job) for job in jobs]
 
         def one(position: int) -> RunResult:
             process = run_command(command_for(argv, urls[position]), timeout_s, running, env)
@@ -99,6 +107,15 @@ def check_poller(
         finally:
             pool.shutdown(wait=True)
     return CheckReport(tuple(argv), runs, chosen, timeout_s)
+
+
+def _served(server: MonitorServer, job: CheckJob) -> str:
+    """The URL the run's command gets: the job's monitor, or the copy call that starts it."""
+    if job.copy_status is not None and not job.has_monitor:
+        return server.add_copy(status=job.copy_status)
+    # Each job in its timeline's own URL shape: a v2.0 copy may get a v2.1 monitor.
+    monitor = server.add(job.timeline, origin=CHECK_ORIGIN)
+    return monitor if job.copy_status is None else server.add_copy(monitor)
 
 
 def _check_numbers(parallel: int, timeout_s: float, grading: Grading) -> None:

@@ -22,6 +22,8 @@ _HEADINGS = {
     "paced": "paced",
     "backs_off": "backoff",
     "polls": "polls-ok",
+    "after_303": "after-303",
+    "copy_call": "copy",
 }
 _MARK = {True: "PASS", False: "FAIL", None: "-"}
 

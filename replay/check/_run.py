@@ -15,15 +15,19 @@ from dataclasses import dataclass
 from replay.errors import UsageError
 
 __all__ = [
+    "COPY_URL_PLACEHOLDER",
     "URL_PLACEHOLDER",
     "ProcessResult",
     "Running",
     "checked_command",
     "command_for",
     "run_command",
+    "starts_the_copy",
 ]
 
+#: Where the command takes the monitor URL, or instead the copy call's URL (it POSTs it first).
 URL_PLACEHOLDER = "{url}"
+COPY_URL_PLACEHOLDER = "{copy_url}"
 #: Seconds to collect the output of a killed command before giving up on its pipes.
 _REAP_S = 5.0
 #: Characters of stdout and stderr kept per run (the end, where a poller prints its conclusion).
@@ -42,16 +46,25 @@ class ProcessResult:
 
 
 def checked_command(command: Sequence[str]) -> list[str]:
-    """``command`` as an argv list; UsageError when it is empty, lacks ``{url}`` or is not found."""
+    """``command`` as an argv list; UsageError when it is empty, has neither ``{url}`` nor
+    ``{copy_url}`` (or both), or is not found."""
     argv = list(command)
     if argv and argv[0] == "--":
         argv = argv[1:]
     if not argv:
         raise UsageError("no poller command: give it after --, e.g. -- python poller.py {url}")
-    if not any(URL_PLACEHOLDER in arg for arg in argv):
+    given = [p for p in (URL_PLACEHOLDER, COPY_URL_PLACEHOLDER) if any(p in arg for arg in argv)]
+    if not given:
         raise UsageError(
             f"the command has no {URL_PLACEHOLDER} placeholder: write {URL_PLACEHOLDER} where the "
-            "poller takes the monitor URL, e.g. -- python poller.py {url}"
+            "poller takes the monitor URL, e.g. -- python poller.py {url} (or "
+            f"{COPY_URL_PLACEHOLDER} where it takes the copy call's URL to POST)"
+        )
+    if len(given) == 2:
+        raise UsageError(
+            f"the command has both {URL_PLACEHOLDER} and {COPY_URL_PLACEHOLDER}: give the poller "
+            f"the monitor URL ({URL_PLACEHOLDER}) or the copy call that answers it "
+            f"({COPY_URL_PLACEHOLDER}), not both"
         )
     if shutil.which(argv[0]) is None:
         raise UsageError(
@@ -61,9 +74,15 @@ def checked_command(command: Sequence[str]) -> list[str]:
     return argv
 
 
+def starts_the_copy(argv: Sequence[str]) -> bool:
+    """Whether the command takes the copy call's URL (``{copy_url}``) rather than a monitor's."""
+    return any(COPY_URL_PLACEHOLDER in arg for arg in argv)
+
+
 def command_for(argv: Sequence[str], url: str) -> list[str]:
-    """``argv`` with every ``{url}`` replaced by ``url`` (inside arguments too)."""
-    return [arg.replace(URL_PLACEHOLDER, url) for arg in argv]
+    """``argv`` with its placeholder (``{url}`` or ``{copy_url}``, inside arguments too)
+    replaced by ``url``."""
+    return [arg.replace(URL_PLACEHOLDER, url).replace(COPY_URL_PLACEHOLDER, url) for arg in argv]
 
 
 class Running:

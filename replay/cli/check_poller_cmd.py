@@ -13,13 +13,19 @@ __all__ = ["register", "run"]
 
 _EPILOG = """\
 The command runs once per scenario x dialect, with {url} replaced by that job's monitor URL on a
-loopback server (no shell: quote it as you would for exec). Checks per run (docs/check-poller.md):
+loopback server (no shell: quote it as you would for exec). With {copy_url} instead, it gets the
+URL of the copy call (POST .../items/{id}/copy) that starts the job: 202 with the monitor's
+Location, and two more runs per dialect, copy_200_empty (200, nothing to poll: completed) and
+copy_409_conflict (409 nameAlreadyExists: failed). Checks per run (docs/check-poller.md):
   ended        exited before --timeout (else its process group is killed)
   conclusion   exit 0 on scenarios that end completed, non-zero on every other (or --expect-stdout)
-  no-auth      never sent an Authorization header (the real monitor answers 401)
+  no-auth      never sent an Authorization header to the monitor (the real one answers 401)
   retry-after  no request before the time a Retry-After (seconds or HTTP date) named
   stops        no request after a terminal status (completed, failed, deleteFailed, cancelled) or 303
-  gives-up     at most --give-up-after requests after the first 401/403/404/410
+  gives-up     at most --give-up-after requests after the first 401/403/404/410 or operationNotFound
+  after-303    a 303's Location (the copied item, on the same server) not followed, or read once
+               without Authorization, and the copy still concluded completed
+  copy         with {copy_url}: one copy call, and the Location of its 202 polled
 exit: 0 every check passed, 1 some failed, 2 usage error.
 
 examples:
@@ -27,6 +33,7 @@ examples:
   replay check-poller --tls -- python examples/pollers/careful.py --interval 0.01 --max-interval 0.05 --deadline 10 {url}
   replay check-poller --scenarios throttled,expired_monitor --dialects graph -- ./poll.sh {url}
   replay check-poller --expect-stdout 'outcome={outcome}' --format json -- node poll.js {url}
+  replay check-poller -- python examples/pollers/careful.py --copy --deadline 10 {copy_url}
 """
 
 
@@ -84,7 +91,7 @@ def register(sub: Any) -> None:
         type=count("requests", 0),
         default=2,
         metavar="N",
-        help="requests allowed after the first 401/403/404/410 (2)",
+        help="requests allowed after the first 401/403/404/410 or operationNotFound (2)",
     )
     parser.add_argument(
         "--allow-authorization",
@@ -107,7 +114,8 @@ def register(sub: Any) -> None:
         "command",
         nargs=argparse.REMAINDER,
         metavar="-- CMD {url}",
-        help="the poller command, after --, with {url} where the monitor URL goes",
+        help="the poller command, after --, with {url} where the monitor URL goes (or "
+        "{copy_url} where the URL of the copy call that starts the job goes)",
     )
     parser.set_defaults(run=run)
 

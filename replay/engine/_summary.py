@@ -9,6 +9,7 @@ from replay.engine._prepare import Prepared, prepare
 from replay.engine._violations import violations_of
 from replay.status import (
     COMPLETION_HTTP,
+    ERROR_OUTCOME,
     GIVE_UP_HTTP,
     HTTP_OUTCOME,
     OUTCOMES,
@@ -90,6 +91,14 @@ def _max_pct(p: Prepared) -> np.ndarray:
     return np.where(np.isinf(best), np.nan, best)
 
 
+def _last_row_error_codes(p: Prepared) -> np.ndarray:
+    """The ``error_code`` of each job's last row, as an object array (None where it has none)."""
+    if "error_code" not in p.frame.columns:
+        return np.full(p.n_jobs, None, dtype=object)
+    codes = p.frame["error_code"].iloc[p.last]
+    return codes.astype(object).where(codes.notna(), None).to_numpy(dtype=object)
+
+
 def _last_error_code(p: Prepared) -> pd.Series:
     if "error_code" not in p.frame.columns:
         return pd.Series([None] * p.n_jobs, dtype="str")
@@ -111,6 +120,9 @@ def _outcomes(p: Prepared, jobs: pd.DataFrame | None) -> np.ndarray:
     last_http = p.http[p.last]
     for code in GIVE_UP_HTTP:  # the last response ended the job
         outcome[last_http == code] = HTTP_OUTCOME[code]
+    last_error = _last_row_error_codes(p)
+    for error, ending in ERROR_OUTCOME.items():  # or said, whatever its HTTP status, it ended
+        outcome[last_error == error] = ending
     outcome[p.per_job_any(np.isin(p.http, list(COMPLETION_HTTP)))] = "completed"  # anywhere
     ended = last_stop >= 0
     by_raw = np.array([TERMINAL_OUTCOME.get(str(v), "") for v in p.raw_values], dtype=object)

@@ -7,20 +7,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from replay.status import HTTP_OUTCOME, TERMINAL_OUTCOME, THROTTLED_HTTP
+from replay.status import ERROR_OUTCOME, HTTP_OUTCOME, TERMINAL_OUTCOME, THROTTLED_HTTP
 
 __all__ = ["JobState", "Verdict", "stop_outcome"]
 
 
-def stop_outcome(status: str | None, http_status: int | None) -> str | None:
+def stop_outcome(
+    status: str | None, http_status: int | None, error_code: str | None = None
+) -> str | None:
     """The outcome a response ends its job with, or None when the job goes on.
 
-    The body decides first (any status terminal in a known dialect); then the HTTP status
-    (303 legacy completion, 404/410 monitor expired, 401/403 unauthorized): the protocol
-    table of :mod:`replay.status`.
+    The body decides first (any status terminal in a known dialect, then an error code that
+    ends a job, such as ``operationNotFound``); then the HTTP status (303 legacy completion,
+    404/410 monitor expired, 401/403 unauthorized): the protocol table of :mod:`replay.status`.
     """
     if status is not None and status in TERMINAL_OUTCOME:
         return TERMINAL_OUTCOME[status]
+    if error_code is not None and error_code in ERROR_OUTCOME:
+        return ERROR_OUTCOME[error_code]
     return None if http_status is None else HTTP_OUTCOME.get(http_status)
 
 
@@ -62,7 +66,7 @@ class JobState:
     def absorb(self, fields: Mapping[str, Any]) -> Verdict:
         """The verdict on one normalised response; updates the state."""
         status, pct = fields.get("status"), fields.get("percentage_complete")
-        outcome = stop_outcome(status, fields.get("http_status"))
+        outcome = stop_outcome(status, fields.get("http_status"), fields.get("error_code"))
         verdict = understood(fields)
         if verdict is False:
             outcome = outcome or self.miss()

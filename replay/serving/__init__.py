@@ -8,10 +8,11 @@ from replay._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from replay.serving._clock import SYSTEM_CLOCK, Clock, ManualClock, SystemClock
+    from replay.serving._copies import COPY_ANSWERS, CopyTable
     from replay.serving._core import ServingCore, checked_mode, checked_positive
-    from replay.serving._jobs import Headers, JobTable, Mode, Reply, ServedJob
+    from replay.serving._jobs import JobTable, Mode, Reply, ServedJob
     from replay.serving._log import RequestLog, RequestRecord
-    from replay.serving._messages import Answer, Request, error_answer, json_answer
+    from replay.serving._messages import Answer, Headers, Request, error_answer, json_answer
     from replay.serving._retry import (
         RETRY_AFTER_DATE_AHEAD_S,
         RETRY_AFTER_S,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "COPY_ANSWERS",
     "DEFAULT_DIALECT",
     "MONITOR_PATHS",
     "RETRY_AFTER_DATE_AHEAD_S",
@@ -41,6 +43,7 @@ __all__ = [
     "SYSTEM_CLOCK",
     "Answer",
     "Clock",
+    "CopyTable",
     "FakeCredentials",
     "Headers",
     "JobTable",
@@ -75,10 +78,13 @@ if not TYPE_CHECKING:  # mypy checks every name against the imports above
         globals(),
         {
             **dict.fromkeys(("SYSTEM_CLOCK", "Clock", "ManualClock", "SystemClock"), "._clock"),
+            **dict.fromkeys(("COPY_ANSWERS", "CopyTable"), "._copies"),
             **dict.fromkeys(("ServingCore", "checked_mode", "checked_positive"), "._core"),
-            **dict.fromkeys(("Headers", "JobTable", "Mode", "Reply", "ServedJob"), "._jobs"),
+            **dict.fromkeys(("JobTable", "Mode", "Reply", "ServedJob"), "._jobs"),
             **dict.fromkeys(("RequestLog", "RequestRecord"), "._log"),
-            **dict.fromkeys(("Answer", "Request", "error_answer", "json_answer"), "._messages"),
+            **dict.fromkeys(
+                ("Answer", "Headers", "Request", "error_answer", "json_answer"), "._messages"
+            ),
             **dict.fromkeys(
                 (
                     "RETRY_AFTER_DATE_AHEAD_S",

@@ -25,7 +25,9 @@ def copy_answer(request: Request, add: Callable[[Timeline], str]) -> Answer:
     """
     options = _copy_options(request)
     if options is None:
-        return error_answer(400, "invalidRequest", "The request body is not a JSON object")
+        return _for_copy(
+            error_answer(400, "invalidRequest", "The request body is not a JSON object")
+        )
     job = uuid.uuid4()
     try:
         timeline = Timeline.from_scenario(
@@ -36,8 +38,12 @@ def copy_answer(request: Request, add: Callable[[Timeline], str]) -> Answer:
         timeline = dataclasses.replace(timeline, job_id=str(job).upper())
         url = add(timeline)
     except ValueError as err:  # an unknown scenario or dialect (UsageError is a ValueError)
-        return error_answer(400, "invalidRequest", str(err))
-    return Answer(202, (("Location", url),), b"", timeline.job_id)
+        return _for_copy(error_answer(400, "invalidRequest", str(err)))
+    return Answer(202, (("Location", url),), b"", timeline.job_id, target="copy")
+
+
+def _for_copy(answer: Answer) -> Answer:
+    return dataclasses.replace(answer, target="copy")
 
 
 def _copy_options(request: Request) -> dict[str, str] | None:

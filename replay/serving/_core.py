@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol, get_args
 
 from replay.errors import UsageError
 from replay.serving._clock import SYSTEM_CLOCK, Clock
+from replay.serving._copies import CopyTable
 from replay.serving._jobs import JobTable, Mode
 from replay.serving._log import RequestLog, RequestRecord
 from replay.serving._messages import Answer, Request
@@ -52,6 +54,7 @@ class ServingCore:
         #: What the core asks the time of (a ``ManualClock`` makes time mode deterministic).
         self.clock: Clock = clock or SYSTEM_CLOCK
         self._jobs = JobTable(owner)
+        self._copies = CopyTable()
         self._log = RequestLog(log_limit)
 
     @property
@@ -63,6 +66,11 @@ class ServingCore:
     def jobs(self) -> JobTable:
         """The jobs served."""
         return self._jobs
+
+    @property
+    def copies(self) -> CopyTable:
+        """The copy URLs served (:meth:`add_copy`)."""
+        return self._copies
 
     # -- jobs -------------------------------------------------------------------------------
 
@@ -102,6 +110,20 @@ class ServingCore:
             wall_retry_after=policy == "short" and served_mode == "time",
         )
 
+    def add_copy(self, location: str | None = None, *, status: int = 202) -> str:
+        """A copy URL (``POST .../items/{item}/copy``) whose first call answers as the service:
+        202 with ``location`` (a monitor URL :meth:`add` returned), 200 with an empty body (the
+        copy done at once, msgraph-sdk-dotnet#1566) or 409 ``nameAlreadyExists``
+        (onedrive-api-docs#981); every later call 409, the name now taken. Its requests are
+        logged with the monitor's job, or for a 200 or 409 with one of their own, and
+        ``requests(copy_url)`` lists them.
+        """
+        if location is None:
+            job_id = f"copy-{secrets.token_hex(8)}"
+        else:
+            job_id = self._jobs.served(job_id_of(location))
+        return self._copies.add(self.base_url, job_id, status, location)
+
     def add_fleet(self, fleet: _Fleet) -> list[str]:
         """Serve every timeline of ``fleet``; return their monitor URLs in the fleet's order."""
         return [self.add(t) for t in fleet.timelines()]
@@ -117,7 +139,11 @@ class ServingCore:
         return job_id in self._jobs
 
     def requests(self, url_or_job_id: str) -> list[RequestRecord]:
-        """The requests one job's monitor received, oldest first."""
+        """The requests one job received (its copy call, its monitor, its item), oldest first;
+        a copy URL from :meth:`add_copy` names its job too."""
+        copied = self._copies.job_id_of(url_or_job_id)
+        if copied is not None:
+            return self._log.for_job(copied)
         return self._log.for_job(self._jobs.served(job_id_of(url_or_job_id)))
 
     def all_requests(self) -> list[RequestRecord]:
@@ -151,6 +177,7 @@ class ServingCore:
                 serial,
                 _header(answer, "retry-after") if answered else None,
                 answer.job_status if answered else None,
+                answer.target,
             )
         )
 

@@ -10,15 +10,15 @@ from datetime import datetime
 from typing import Literal
 
 from replay.errors import ServerError, UsageError
+from replay.serving._items import served_timeline
+from replay.serving._messages import Headers
 from replay.serving._retry import retry_date, retry_date_ahead_s, retry_seconds, wall_seconds
 from replay.serving._urls import fake_credentials, monitor_path_and_query
 from replay.simulate.timeline import Response, Timeline
 
-__all__ = ["Headers", "JobTable", "Mode", "Reply", "ServedJob"]
+__all__ = ["JobTable", "Mode", "Reply", "ServedJob"]
 
 Mode = Literal["time", "step"]
-#: Header pairs as served, names in their case.
-Headers = tuple[tuple[str, str], ...]
 
 
 class Reply:
@@ -185,11 +185,15 @@ class JobTable:
         speed: float | None = None,
         wall_retry_after: bool = False,
     ) -> str:
-        """Serve ``timeline`` in ``dialect``; return its monitor URL under ``base_url``."""
+        """Serve ``timeline`` in ``dialect``; return its monitor URL under ``base_url``.
+
+        Its Locations (a 303's) name its copied item on ``base_url``, which the server answers.
+        """
         credentials = fake_credentials(timeline.job_id, self.nonce)
         url = base_url + monitor_path_and_query(dialect, timeline.job_id, credentials)
+        served = served_timeline(timeline, base_url, credentials.tempauth)
         job = ServedJob(
-            timeline,
+            served,
             dialect,
             credentials.tempauth,
             origin,

@@ -21,6 +21,8 @@ class RequestRecord:
     ``response_status`` is None when the server dropped the connection without answering.
     ``retry_after`` is the Retry-After header served (verbatim: seconds or an HTTP date) and
     ``job_status`` the ``status`` of the served JSON body, so a log alone can be judged.
+    ``target`` says what the request was for: ``monitor`` (a poll), ``item`` (the copied item a
+    303's Location names), ``copy`` (a copy call) or ``other`` (no such route).
     """
 
     at: datetime
@@ -35,6 +37,7 @@ class RequestRecord:
     serial: int = field(default=0, compare=False, repr=False)
     retry_after: str | None = None
     job_status: str | None = None
+    target: str = "monitor"
 
 
 class RequestLog:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from replay.serving._jobs import Headers
+__all__ = ["Answer", "Headers", "Request", "error_answer", "json_answer"]
 
-__all__ = ["Answer", "Request", "error_answer", "json_answer"]
+#: Header pairs as served, names in their case.
+Headers = tuple[tuple[str, str], ...]
 
 _JSON: Headers = (("Content-Type", "application/json"),)
 
@@ -41,7 +42,8 @@ class Request:
 @dataclass(frozen=True, slots=True)
 class Answer:
     """What to send: status, headers and body; or, with ``drop``, nothing (close the
-    connection) after ``delay_s``. ``job_id`` and ``job_status`` are for the request log."""
+    connection) after ``delay_s``. ``job_id``, ``job_status`` and ``target`` (what the request
+    was for: ``monitor``, ``item``, ``copy`` or ``other``) are for the request log."""
 
     status: int
     headers: Headers
@@ -50,6 +52,7 @@ class Answer:
     job_status: str | None = None
     delay_s: float = 0.0
     drop: bool = False
+    target: str = "monitor"
 
 
 def json_answer(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Protocol
 
 from replay.serving._clock import Clock
+from replay.serving._copies import CopyTable
 from replay.serving._copy import copy_answer
+from replay.serving._items import item_answer, item_job_id
 from replay.serving._jobs import JobTable, Mode
 from replay.serving._messages import Answer, Request, error_answer
 from replay.serving._urls import copy_request_matches, job_id_from_path
@@ -23,6 +26,8 @@ class ServingState(Protocol):
     @property
     def jobs(self) -> JobTable: ...
     @property
+    def copies(self) -> CopyTable: ...
+    @property
     def base_url(self) -> str: ...
 
     mode: Mode
@@ -34,16 +39,25 @@ class ServingState(Protocol):
 def route(request: Request, state: ServingState, clock: Clock) -> Answer:
     """The answer of a fake monitor to ``request``, checked in the service's order.
 
-    A copy call starts a simulated job; a path that is no monitor path is 404; then, as the
-    real service authenticates before it looks anything up, ``Authorization`` is 401; an
-    unknown job 404; a method other than GET 405; wrong credentials 401; an expired monitor
-    404; and otherwise the job's timeline answers.
+    A copy call answers as its copy URL was told (:meth:`ServingCore.add_copy`), or starts a
+    simulated job; the copied item a 303 named answers as the real one
+    does (:func:`replay.serving._items.item_answer`); a path that is no monitor path is 404;
+    then, as the real service authenticates before it looks anything up, ``Authorization`` is
+    401; an unknown job 404; a method other than GET 405; wrong credentials 401; an expired
+    monitor 404; and otherwise the job's timeline answers.
     """
     if request.method == "POST" and copy_request_matches(request.path):
-        return copy_answer(request, lambda timeline: _add(state, timeline))
+        registered = state.copies.answer(request.path)
+        return registered or copy_answer(request, lambda timeline: _add(state, timeline))
+    item_of = item_job_id(request.path)
+    if item_of is not None:
+        owner = state.jobs.get(item_of)
+        tempauth = owner.tempauth if owner is not None else None
+        return item_answer(request, item_of, tempauth, state.reject_authorization)
     job_id = job_id_from_path(request.path)
     if job_id is None:
-        return error_answer(404, "itemNotFound", "No monitor at this path")
+        answer = error_answer(404, "itemNotFound", "No monitor at this path")
+        return dataclasses.replace(answer, target="other")
     job = state.jobs.get(job_id)
     if request.authorization_sent and state.reject_authorization:
         known = job_id if job is not None else None

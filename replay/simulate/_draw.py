@@ -94,6 +94,7 @@ def draw_fleet(
     shapes = _dialects(dialects)
     rng = np.random.default_rng(seed)
     jobs = _draw_jobs(rng, int(n_jobs), names, weights, len(shapes), _start_us(start))
+    shapes = _served_dialects(jobs, shapes)
     rows = _rows(rng, jobs, shapes)
     return FleetFrames(
         responses_frame(rows, jobs, _phase_table().statuses, _phase_table().errors),
@@ -139,6 +140,19 @@ def _dialects(dialects: Sequence[str] | None) -> tuple[str, ...]:
             f"{', '.join(DIALECT_SHAPES)}"
         )
     return names
+
+
+def _served_dialects(jobs: dict[str, np.ndarray], shapes: tuple[str, ...]) -> tuple[str, ...]:
+    """``shapes`` with the dialect of every scenario that answers in its own (appended when it
+    was not asked for); those jobs' ``dialect`` codes are repointed at it."""
+    for code, scenario in enumerate(SCENARIOS.values()):
+        members = jobs["scenario"] == code if scenario.served_dialect else None
+        if members is None or not members.any():
+            continue
+        if scenario.served_dialect not in shapes:
+            shapes = (*shapes, str(scenario.served_dialect))
+        jobs["dialect"][members] = shapes.index(str(scenario.served_dialect))
+    return shapes
 
 
 def _start_us(start: datetime | str | None) -> int:

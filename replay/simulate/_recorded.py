@@ -13,6 +13,7 @@ import numpy as np
 from replay import store
 from replay.errors import UsageError
 from replay.payload import render_body
+from replay.simulate._item import item_location
 from replay.simulate._response import JSON_HEADERS, Response
 from replay.status import DIALECTS
 
@@ -117,7 +118,6 @@ def _recorded(
     headers = list(JSON_HEADERS) if body.lstrip().startswith(b"{") else []
     if row["retry_after_s"] is not None:
         headers.append(("Retry-After", str(max(math.ceil(float(row["retry_after_s"])), 0))))
-    if http == 303:
-        item = row["resource_id"] or "item"
-        headers.append(("Location", f"https://contoso.sharepoint.com/_api/v2.0/items/{item}"))
+    if http == 303:  # the recording keeps no Location: the dialect's, for the recorded item
+        headers.append(("Location", item_location(dialect, job_id, row["resource_id"])))
     return Response(at_s, http, body, tuple(headers))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import datetime
@@ -13,8 +11,8 @@ import pandas as pd
 
 from replay.payload import render_body
 from replay.simulate._frames import FleetFrames
+from replay.simulate._item import item_location
 from replay.simulate._response import Response
-from replay.simulate.scenarios import DIALECT_SHAPES
 
 __all__ = ["FleetJob", "fleet_job"]
 
@@ -67,7 +65,7 @@ def _response(rec: Mapping[str, Any], dialect: str, job_id: str) -> Response:
     if rec["retry_after_header"] is not None:
         headers.append(("Retry-After", str(rec["retry_after_header"])))
     if rec["http_status"] == 303:
-        headers.append(("Location", _item_location(dialect, job_id, rec["resource_id"])))
+        headers.append(("Location", item_location(dialect, job_id, rec["resource_id"])))
     return Response(
         at_s=float(rec["t_s"]),
         http_status=int(rec["http_status"]),
@@ -99,18 +97,3 @@ def _body(rec: Mapping[str, Any], dialect: str, job_id: str) -> bytes:
         job_id=job_id,
     )
     return body[: len(body) // 2] if kind == "truncated" else body
-
-
-def _item_location(dialect: str, job_id: str, item: str | None) -> str:
-    """A 303 Location: the copied item's URL carrying a fake, JWT-shaped ``tempauth``."""
-    digest = hashlib.sha256(job_id.encode()).hexdigest()
-
-    def b64(document: dict[str, str]) -> str:
-        raw = json.dumps(document, separators=(",", ":")).encode()
-        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-    claims = {"aud": "00000003-0000-0ff1-ce00-000000000000", "ver": "hashedprooftoken"}
-    tempauth = f"{b64({'typ': 'JWT', 'alg': 'none'})}.{b64({**claims, 'nonce': digest[:16]})}."
-    return DIALECT_SHAPES[dialect].item_url.format(
-        drive=digest[16:40], item=item or f"01{digest[40:64].upper()}", tempauth=tempauth
-    )

@@ -8,9 +8,10 @@ from types import MappingProxyType
 
 __all__ = ["DIALECT_SHAPES", "SCENARIOS", "DialectShape", "Phase", "Scenario"]
 
-#: The two error bodies of the reference whose codes a status-less 401 or 404 carries.
+#: The error bodies of the reference whose codes a status-less 401, 404 or 500 carries.
 UNAUTHENTICATED = ("unauthenticated", "Authentication failed")
 ITEM_NOT_FOUND = ("itemNotFound", "The resource could not be found.")
+OPERATION_NOT_FOUND = ("operationNotFound", "The operation does not exist.")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,8 @@ class Scenario:
     when named (a quirk outside the default mix and check-poller's default run). ``ceiling`` is the
     percentage the job ends at, ``reach`` the share of the copy done when its timeline ends.
     ``policy_violations`` gives the exact counts under other bundled policies, by policy name.
+    ``served_dialect``: the dialect the job answers in whatever dialect was asked for (None: the
+    asked one), as a v2.0 copy that got a v2.1 monitor did.
     """
 
     name: str
@@ -67,6 +70,7 @@ class Scenario:
     reach: tuple[float, float] = (1.0, 1.0)
     operation: str = "ItemCopy"
     policy_violations: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    served_dialect: str | None = None
 
     def __post_init__(self) -> None:
         frozen = {k: MappingProxyType(dict(v)) for k, v in self.policy_violations.items()}
@@ -81,7 +85,9 @@ class DialectShape:
     """How a dialect answers: HTTP codes in progress, at completion and on the first poll.
 
     ``first_http`` (when set) replaces the code of the first poll's status answer;
-    ``monitor_url`` is the redacted shape stored in ``jobs.url``; ``item_url`` a 303 Location.
+    ``monitor_url`` is the redacted shape stored in ``jobs.url``; ``item_url`` a 303 Location:
+    with a ``tempauth`` the copied item is readable without a bearer token (the ``force303=1``
+    URL of onedrive-api-docs#762), without one it is not (the 2015-2017 docs' item URL).
     """
 
     name: str
@@ -98,7 +104,13 @@ _ITEM = _SP + "/_api/v2.0/drives/b!{drive}/items/{item}?force303=1&tempauth={tem
 DIALECT_SHAPES: Mapping[str, DialectShape] = MappingProxyType(
     {
         "legacy": DialectShape(
-            "legacy", 202, 303, None, "https://api.onedrive.com/monitor/{id}", _ITEM
+            "legacy",
+            202,
+            303,
+            None,
+            "https://api.onedrive.com/monitor/{id}",
+            # The 2015-2017 docs' item URL carries no credential: it needs a bearer token.
+            "https://api.onedrive.com/v1.0/drives/{drive}/items/{item}",
         ),
         "graph": DialectShape("graph", 202, 202, None, _SP + "/_api/v2.0/monitor/{id}", _ITEM),
         "sharepoint-v21": DialectShape(
@@ -428,6 +440,66 @@ _CATALOGUE = (
             _hold(None, (3, 6), gap_s=_QUICK, http=200, body=("html", "truncated")),
         ),
         reach=(0.1, 0.8),
+    ),
+    Scenario(
+        name="operation_not_found",
+        description="notStarted / inProgress, then 500 operationNotFound: the monitor forgot the "
+        "copy (its name conflicted in the target folder).",
+        evidence='onedrive-api-docs#766 (consumer: 500 {"error": {"code": '
+        '"operationNotFound"}} at the end of a copy onto an existing name)',
+        weight=1,
+        expected_outcome="monitor_expired",
+        expected_violations={"no_terminal": 1},
+        phases=(
+            _queue((0, 2)),
+            _progress(1.0, 1),
+            Phase(None, http=500, errors=(OPERATION_NOT_FOUND,)),
+        ),
+        reach=(0.1, 0.9),
+    ),
+    Scenario(
+        name="v21_monitor_on_v20",
+        description="A copy asked of /_api/v2.0/ answered with a v2.1 operations monitor: its URL, "
+        "body shape and HTTP codes, whatever dialect was asked for.",
+        evidence="onedrive-api-docs#919 (a v2.0 copy got a /_api/v2.1/drive/operations/ monitor "
+        "whose body differs; Microsoft: the monitor URL should be opaque)",
+        weight=1,
+        expected_outcome="completed",
+        expected_violations={},
+        phases=(_queue(), _progress(1.0, 2), _DONE),
+        served_dialect="sharepoint-v21",
+    ),
+    Scenario(
+        name="never_starts",
+        description="Accepted, then notStarted at 0.0 for ever: the copy never leaves the queue.",
+        evidence="onedrive-api-docs#191 (a copy accepted that never starts); #306 (notStarted at "
+        "0.0 for about 45 minutes)",
+        weight=1,
+        expected_outcome="timed_out",
+        expected_violations={"stalled": 1, "no_terminal": 1},
+        phases=(_queue((10, 30), (2400, 3600)),),
+    ),
+    Scenario(
+        name="lowercase_operation",
+        description="A plain copy whose bodies say operation itemCopy, with a lower-case i.",
+        evidence="rkhwaja/fs.onedrivefs#11 (operation 'itemCopy' tripped an assertion on "
+        "'ItemCopy')",
+        weight=1,
+        expected_outcome="completed",
+        expected_violations={},
+        phases=(_queue(), _progress(1.0, 2), _DONE),
+        operation="itemCopy",
+    ),
+    Scenario(
+        name="move_job",
+        description="A move (PATCH of parentReference) run as a 202 long-running operation.",
+        evidence="microsoft-graph-docs-contrib#290 (move answers 202 with a monitor Location, like "
+        "copy); the operation name ItemMove is a guess [GUESS]",
+        weight=1,
+        expected_outcome="completed",
+        expected_violations={},
+        phases=(_queue(), _progress(1.0, 2), _DONE),
+        operation="ItemMove",
     ),
     Scenario(
         name="after_terminal",

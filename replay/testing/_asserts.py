@@ -46,16 +46,23 @@ class _Request(Protocol):
     def retry_after(self) -> str | None: ...
     @property
     def job_status(self) -> str | None: ...
+    @property
+    def target(self) -> str: ...
 
 
 def assert_no_authorization(log: Sequence[_Request]) -> None:
-    """No request carried an ``Authorization`` header (monitor URLs are pre-authenticated)."""
-    bad = [(i, "sent Authorization") for i, r in enumerate(log) if r.authorization_sent]
+    """No request but a copy call carried an ``Authorization`` header (monitor URLs and the
+    item URL a 303 names are pre-authenticated; the copy call itself needs the bearer)."""
+    bad = [
+        (i, "sent Authorization")
+        for i, r in enumerate(log)
+        if r.authorization_sent and r.target != "copy"
+    ]
     _fail_if(
         bad,
         log,
-        "sent an Authorization header to a monitor URL (its tempauth= is the credential; "
-        "a bearer token gets 401)",
+        "sent an Authorization header to a monitor URL or a 303's Location (its tempauth= is "
+        "the credential; a bearer token gets 401)",
     )
 
 
@@ -126,10 +133,12 @@ def _terminal(record: _Request) -> bool:
 
 
 def _by_job(log: Sequence[_Request]) -> dict[str | None, list[tuple[int, _Request]]]:
-    """Each job's requests with their position in ``log``, in log order."""
+    """Each job's monitor polls with their position in ``log``, in log order (a copy call and
+    a GET of the item a 303 named are not polls)."""
     jobs: dict[str | None, list[tuple[int, _Request]]] = {}
     for i, record in enumerate(log):
-        jobs.setdefault(record.job_id, []).append((i, record))
+        if record.target == "monitor":
+            jobs.setdefault(record.job_id, []).append((i, record))
     return jobs
 
 

@@ -35,44 +35,45 @@ COMMANDS = {
 DISTRIBUTIONS = {"o365": "O365", "office365": "Office365-REST-Python-Client"}
 
 # One row per run: the verdict of each check, in CHECKS order (ended, conclusion,
-# no_authorization, retry_after, stops_after_terminal, gives_up, paced, backs_off, polls), and
-# whether the exit looks like a crash. Step mode: paced and backs_off never apply.
+# no_authorization, retry_after, stops_after_terminal, gives_up, paced, backs_off, polls,
+# after_303, copy_call), and whether the exit looks like a crash. Step mode: paced and backs_off
+# never apply; without {copy_url}, copy_call never does.
 O365 = {
     # Passes: the body carries resourceId; no Authorization (PR #1031's naive_request).
-    ("happy_path", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
+    ("happy_path", "graph"): ("PASS PASS PASS - PASS - - - PASS - -", False),
     # Ends only on resourceId: a failed, deleteFailed or cancelled body is polled forever.
-    ("failed_with_error", "graph"): ("FAIL FAIL PASS - FAIL - - - FAIL", False),
-    ("delete_failed", "graph"): ("FAIL FAIL PASS - FAIL - - - FAIL", False),
-    ("unknown_status", "graph"): ("FAIL FAIL PASS - FAIL - - - FAIL", False),
+    ("failed_with_error", "graph"): ("FAIL FAIL PASS - FAIL - - - FAIL - -", False),
+    ("delete_failed", "graph"): ("FAIL FAIL PASS - FAIL - - - FAIL - -", False),
+    ("delete_failed", "legacy"): ("FAIL FAIL PASS - FAIL - - - FAIL - -", False),
+    ("unknown_status", "graph"): ("FAIL FAIL PASS - FAIL - - - FAIL - -", False),
     # No deadline of its own.
-    ("no_terminal", "graph"): ("FAIL FAIL PASS - - - - - -", False),
-    # A body without status reads as inProgress; urllib3 retries the 5xx in between.
-    ("missing_status", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
-    ("server_errors", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
-    # deleteFailed served with a 500 here: urllib3 retries it 3 times, then RetryError.
-    ("delete_failed", "legacy"): ("PASS PASS PASS - FAIL - - - PASS", False),
-    # requests follows the 303 to the item's host, which the driver refuses: ConnectionError.
-    ("legacy_303", "graph"): ("PASS FAIL PASS - PASS - - - PASS", True),
+    ("no_terminal", "graph"): ("FAIL FAIL PASS - - - - - - - -", False),
+    # A body without status reads as inProgress; urllib3 retries the 5xx in between and waits
+    # out their Retry-After.
+    ("missing_status", "graph"): ("PASS PASS PASS - PASS - - - PASS - -", False),
+    ("server_errors", "graph"): ("PASS PASS PASS PASS PASS - - - PASS - -", False),
+    # requests follows the 303 to the copied item (on the fake server), and the loop polls the
+    # item URL for ever: it never carries resourceId the way the loop wants it.
+    ("legacy_303", "graph"): ("FAIL FAIL PASS - FAIL - - - FAIL FAIL -", False),
     # The HTML 200 body: response.json() raises, right only by accident.
-    ("protocol_error", "graph"): ("PASS PASS PASS - - - - - -", True),
+    ("protocol_error", "graph"): ("PASS PASS PASS - - - - - - - -", True),
 }
 OFFICE365 = {
-    ("happy_path", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
-    ("failed_with_error", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
-    ("unknown_status", "graph"): ("PASS PASS PASS - PASS - - - PASS", False),
-    # A body without status and a code other than 202 is success: 200 {} at 32.9 %, HTML 200.
-    ("missing_status", "graph"): ("PASS FAIL PASS - - - - - PASS", False),
-    ("protocol_error", "graph"): ("PASS FAIL PASS - - - - - -", False),
+    ("happy_path", "graph"): ("PASS PASS PASS - PASS - - - PASS - -", False),
+    ("failed_with_error", "graph"): ("PASS PASS PASS - PASS - - - PASS - -", False),
+    ("unknown_status", "graph"): ("PASS PASS PASS - PASS - - - PASS - -", False),
+    # A body without status and a code other than 202 is success: an early 200 {}, HTML 200.
+    ("missing_status", "graph"): ("PASS FAIL PASS - - - - - PASS - -", False),
+    ("protocol_error", "graph"): ("PASS FAIL PASS - - - - - - - -", False),
     # Only 429/503 are retried: the 500 in the middle of the copy raises.
-    ("server_errors", "graph"): ("PASS FAIL PASS - - - - - PASS", False),
+    ("server_errors", "graph"): ("PASS FAIL PASS PASS - - - - PASS - -", False),
     # deleteFailed is not terminal to it: polled until wait(timeout=) gives up, exit 1.
-    ("delete_failed", "graph"): ("PASS PASS PASS - FAIL - - - FAIL", False),
-    # deleteFailed served with a 500 here: the HTTP error ends it at once.
-    ("delete_failed", "legacy"): ("PASS PASS PASS - PASS - - - PASS", False),
+    ("delete_failed", "graph"): ("PASS PASS PASS - FAIL - - - FAIL - -", False),
+    ("delete_failed", "legacy"): ("PASS PASS PASS - FAIL - - - FAIL - -", False),
     # Its own deadline ends it and reports failure.
-    ("no_terminal", "graph"): ("PASS PASS PASS - - - - - -", False),
-    # requests follows the 303 to the item's host, which the driver refuses: ConnectionError.
-    ("legacy_303", "graph"): ("PASS FAIL PASS - PASS - - - PASS", True),
+    ("no_terminal", "graph"): ("PASS PASS PASS - - - - - - - -", False),
+    # requests follows the 303 once to the copied item, whose JSON ends the wait: success.
+    ("legacy_303", "graph"): ("PASS PASS PASS - PASS - - - PASS PASS -", False),
 }
 EXPECTED = {"o365": O365, "office365": OFFICE365}
 MARKS = {"PASS": True, "FAIL": False, "-": None}

@@ -16,7 +16,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from replay.check import CHECKS, CheckJob, Grading, RunResult, check_poller, plan_jobs
+from replay.check import (
+    CHECKS,
+    COPY_STARTS,
+    CheckJob,
+    Grading,
+    RunResult,
+    check_poller,
+    plan_jobs,
+)
 from replay.cli import main
 
 POLLERS = Path(__file__).resolve().parents[2] / "examples" / "pollers"
@@ -54,8 +62,17 @@ NAIVE_SCENARIOS = [
     "legacy_303",
     "unauthorized",
     "missing_status",
+    "operation_not_found",
 ]
 NAIVE_DIALECTS = ["graph", "sharepoint-v21"]
+#: The quirks seen in the wild that the catalogue gained with issue 12 (item 9).
+QUIRKS = [
+    "operation_not_found",
+    "v21_monitor_on_v20",
+    "never_starts",
+    "lowercase_operation",
+    "move_job",
+]
 
 
 def _verdicts(run: RunResult) -> dict[str, bool | None]:
@@ -87,18 +104,23 @@ def naive_expectations(job: CheckJob, *, authorization_rejected: bool) -> dict[s
             "gives_up": False,
             **STEP_MODE_PACING,
             "polls": None,
+            "after_303": None,
+            "copy_call": None,
         }
     codes = np.array([r.http_status for r in job.timeline.responses])
     completes = _first_terminal_body(job) == "completed"
+    gone = np.isin(codes, [401, 403, 404, 410]).any() or job.gone.any()
     return {
         "ended": True,
         "conclusion": completes == job.expects_success,
         "no_authorization": False,
         "retry_after": False if job.serves_retry_after else None,
         "stops_after_terminal": completes if job.terminal.any() else None,
-        "gives_up": False if np.isin(codes, [401, 403, 404, 410]).any() else None,
+        "gives_up": False if gone else None,
         **STEP_MODE_PACING,
         "polls": _naive_polls_pass(job, completes),
+        "after_303": True if (codes == 303).any() else None,  # it never follows a Location
+        "copy_call": None,
     }
 
 
@@ -122,10 +144,28 @@ def test_careful_poller_passes_every_check_on_every_scenario_and_dialect() -> No
     assert failed == {}
     assert report.passed
     # Every check was exercised somewhere (none is vacuous across the whole matrix); the pacing
-    # checks apply in time mode only (test_time_mode_grades_pacing_and_back_off).
+    # checks apply in time mode only (test_time_mode_grades_pacing_and_back_off), copy_call
+    # with {copy_url} only (test_careful_poller_started_by_the_copy_call_...).
     for name in CHECKS:
-        if name not in STEP_MODE_PACING:
-            assert any(r.checks[name].passed is True for r in report.runs), name
+        if name in STEP_MODE_PACING:
+            continue
+        exercised = any(r.checks[name].passed is True for r in report.runs)
+        assert exercised == (name != "copy_call"), name
+
+
+def test_careful_poller_passes_the_quirks_seen_in_the_wild_in_every_dialect() -> None:
+    # A shorter deadline than CAREFUL's: never_starts never ends, the poller must give up.
+    quick = [*CAREFUL[: CAREFUL.index("--deadline") + 1], "4", "{url}"]
+    jobs = {(j.scenario, j.dialect): j for j in plan_jobs(QUIRKS)}
+
+    report = check_poller(quick, scenarios=QUIRKS, parallel=10, timeout_s=15)
+
+    got = {(r.scenario, r.dialect): _verdicts(r) for r in report.runs}
+    assert got == {key: careful_expectations(job) for key, job in jobs.items()}
+    outcomes = {(r.scenario, r.process.stdout.split()[0]) for r in report.runs}
+    assert outcomes == {
+        (name, f"outcome={jobs[name, 'graph'].expected_outcome}") for name in QUIRKS
+    }
 
 
 @pytest.mark.parametrize(
@@ -182,6 +222,15 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
         pytest.param(["--dialects", "klingon", "--", *CAREFUL], 2, "unknown dialect", id="dial"),
         pytest.param(["--parallel", "0", "--", *CAREFUL], 2, "--parallel", id="parallel"),
         pytest.param(["--expect-stdout", "(", "--", *CAREFUL], 2, "regular expr", id="regex"),
+        pytest.param(
+            ["--", *CAREFUL[:-1], "{url}", "{copy_url}"], 2, "not both", id="both-placeholders"
+        ),
+        pytest.param(
+            ["--scenarios", "copy_409_conflict", "--", *CAREFUL],
+            2,
+            "end at the copy call",
+            id="copy-start-without-copy-url",
+        ),
     ],
 )
 def test_exit_code_is_0_when_all_pass_1_when_some_fail_2_for_usage_errors(
@@ -316,7 +365,8 @@ def test_help_names_every_check_and_the_exit_codes(capsys: pytest.CaptureFixture
 
     out = capsys.readouterr().out
     assert exited.value.code == 0
-    for heading in ("ended", "conclusion", "no-auth", "retry-after", "stops", "gives-up"):
+    headings = ("ended", "conclusion", "no-auth", "retry-after", "stops", "gives-up", "after-303")
+    for heading in headings:
         assert f"  {heading} " in out
     assert "exit: 0 every check passed, 1 some failed, 2 usage error" in out
 
@@ -344,6 +394,224 @@ def test_expect_stdout_judges_the_conclusion_from_the_output(
 
     got = {r.scenario: r.checks["conclusion"].passed for r in report.runs}
     assert got == {name: conclusion_passes(job) for name, job in jobs.items()}
+
+
+#: A poller that lets urllib follow redirects, as it does by default: a 303 takes it to the
+#: copied item. ``then`` says what it makes of an answer without a status (the item's JSON).
+FOLLOWER = """
+import json, sys, urllib.error, urllib.request
+url, then, token = sys.argv[1], sys.argv[2], sys.argv[3]
+headers = {"Authorization": "Bearer " + token} if token else {}
+for _ in range(40):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as answer:
+            document = json.loads(answer.read() or b"{}")
+    except urllib.error.HTTPError as err:
+        print(f"outcome=failed http={err.code}")
+        sys.exit(1)
+    status = document.get("status")
+    if status == "completed" or (status is None and then == "item-is-done"):
+        print("outcome=completed")
+        sys.exit(0)
+print("outcome=timed_out")
+sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize(
+    ("dialect", "then", "token", "verdicts", "says"),
+    [
+        pytest.param(
+            "graph",
+            "item-is-done",
+            "",
+            {"conclusion": True, "stops_after_terminal": True, "after_303": True},
+            "followed the 303's Location once (200: the copied item)",
+            id="reads-the-item-once",
+        ),
+        pytest.param(
+            "legacy",
+            "item-is-done",
+            "",
+            {"conclusion": False, "stops_after_terminal": True, "after_303": False},
+            "(401: the item needs a bearer) and concluded otherwise than completed",
+            id="takes-the-items-401-for-a-failure",
+        ),
+        pytest.param(
+            "graph",
+            "poll-on",
+            "",
+            {"conclusion": False, "stops_after_terminal": False, "after_303": False},
+            "times (answered 200, 200, 200); once is enough to read the copied item",
+            id="follows-it-again-and-again",
+        ),
+        pytest.param(
+            "graph",
+            "item-is-done",
+            "graph-token",
+            {"conclusion": True, "stops_after_terminal": True, "after_303": False},
+            "sent Authorization to the 303's Location on 1 of 1 requests",
+            id="bearer-to-the-location-872",
+        ),
+    ],
+)
+def test_after_303_grades_what_a_poller_did_with_the_303s_location(
+    tmp_path: Path,
+    dialect: str,
+    then: str,
+    token: str,
+    verdicts: dict[str, bool],
+    says: str,
+) -> None:
+    poller = tmp_path / "follower.py"
+    poller.write_text(FOLLOWER)
+    grading = Grading(reject_authorization=not token)  # a bearer must get as far as the 303
+
+    report = check_poller(
+        [sys.executable, str(poller), "{url}", then, token],
+        scenarios=["legacy_303"],
+        dialects=[dialect],
+        grading=grading,
+    )
+
+    (run,) = report.runs
+    assert {name: run.checks[name].passed for name in verdicts} == verdicts
+    assert says in run.checks["after_303"].detail
+    assert run.crash is None  # no DNS error: the Location is on the server that served the 303
+
+
+#: A poller that starts the copy itself (urllib, the bearer on the copy call), in the style of a
+#: client that shipped a bug in how it starts it.
+STARTER = """
+import json, sys, time, urllib.error, urllib.request
+url, style = sys.argv[1], sys.argv[2]
+bearer = {"Authorization": "Bearer graph-token"}
+
+
+def call(method, url, headers):
+    body = b'{"parentReference": {"id": "root"}}' if method == "POST" else None
+    request = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status, answer.headers, answer.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
+for attempt in range(3 if style == "retries-409" else 1):
+    code, headers, _ = call("POST", url, bearer)
+    if code != 409:
+        break
+if code == 409:
+    print("outcome=failed")
+    sys.exit(1)
+location = headers["Location"]
+assert location is not None, "the copy call gave no Location"  # an SDK that wants its 202
+if style == "python-o365-628" and "monitor" not in location:
+    print("outcome=completed (no 'monitor' in the Location: taken for a finished copy)")
+    sys.exit(0)
+for _ in range(200):
+    code, _, body = call("GET", location, bearer if style == "bearer-everywhere" else {})
+    status = json.loads(body or b"{}").get("status")
+    if status == "completed":
+        print("outcome=completed")
+        sys.exit(0)
+    if status in ("failed", "deleteFailed", "cancelled") or code in (401, 403, 404, 410):
+        print(f"outcome=failed http={code}")
+        sys.exit(1)
+    time.sleep(0.01)
+sys.exit(1)
+"""
+HAPPY_V21 = ("happy_path", "sharepoint-v21")
+HAPPY_GRAPH = ("happy_path", "graph")
+
+
+@pytest.mark.parametrize(
+    ("style", "job", "verdicts", "says"),
+    [
+        pytest.param(
+            "plain",
+            HAPPY_V21,
+            {"conclusion": True, "no_authorization": True, "copy_call": True},
+            "one copy call (202), then polled its Location",
+            id="starts-then-polls",
+        ),
+        pytest.param(
+            "python-o365-628",
+            HAPPY_V21,
+            {"conclusion": False, "copy_call": False},
+            "no 'monitor' in it: python-o365#628",
+            id="628-no-monitor-in-the-location",
+        ),
+        pytest.param(
+            "python-o365-628",
+            HAPPY_GRAPH,
+            {"conclusion": True, "copy_call": True},
+            "then polled its Location",
+            id="628-lucky-with-a-monitor-url",
+        ),
+        pytest.param(
+            "plain",
+            ("copy_200_empty", "graph"),
+            {"conclusion": False, "copy_call": True},
+            "one copy call (200), nothing to poll",
+            id="1566-200-without-a-location",
+        ),
+        pytest.param(
+            "retries-409",
+            ("copy_409_conflict", "graph"),
+            {"conclusion": True, "copy_call": False},
+            "called the copy URL 3 times",
+            id="981-retries-the-409",
+        ),
+        pytest.param(
+            "bearer-everywhere",
+            HAPPY_GRAPH,
+            {"no_authorization": False, "copy_call": True},
+            "then polled its Location",
+            id="1797-bearer-on-the-monitor-too",
+        ),
+    ],
+)
+def test_with_copy_url_the_grade_covers_how_the_poller_starts_the_copy(
+    tmp_path: Path,
+    style: str,
+    job: tuple[str, str],
+    verdicts: dict[str, bool],
+    says: str,
+) -> None:
+    poller = tmp_path / "starter.py"
+    poller.write_text(STARTER)
+    scenario, dialect = job
+
+    report = check_poller(
+        [sys.executable, str(poller), "{copy_url}", style], scenarios=[scenario], dialects=[dialect]
+    )
+
+    (run,) = report.runs
+    assert {name: run.checks[name].passed for name in verdicts} == verdicts
+    assert says in run.checks["copy_call"].detail
+    if scenario == "copy_200_empty":
+        assert run.crash is not None and "no Location" in run.crash
+    if style == "python-o365-628" and not verdicts["conclusion"]:
+        assert "after the copy call's 202, before any poll" in run.checks["conclusion"].detail
+
+
+def test_careful_poller_started_by_the_copy_call_passes_every_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GRAPH_TOKEN", "a-graph-token")  # sent to the copy call, never the monitor
+    scenarios = ["happy_path", "legacy_303", "throttled", *COPY_STARTS]
+    command = [*CAREFUL[:2], "--copy", *CAREFUL[2:-1], "{copy_url}"]
+
+    report = check_poller(command, scenarios=scenarios, parallel=10)
+
+    assert {(r.scenario, r.dialect): r.why() for r in report.runs if not r.passed} == {}
+    assert len(report.runs) == len(scenarios) * 4
+    assert all(r.checks["copy_call"].passed for r in report.runs)
+    outcomes = {r.scenario: r.process.stdout.split()[0] for r in report.runs}
+    assert outcomes["copy_200_empty"] == "outcome=completed"
+    assert outcomes["copy_409_conflict"] == "outcome=failed"
 
 
 def test_time_mode_serves_job_time_and_the_careful_poller_still_passes() -> None:
@@ -418,6 +686,18 @@ def test_docs_outcome_table_lists_every_scenario_with_its_expected_outcome() -> 
     assert rows == expected
 
 
+def test_docs_copy_table_lists_the_runs_that_end_at_the_copy_call() -> None:
+    rows = re.findall(
+        r"^\| `(\w+)` \| `(\d+)`[^|]* \| `(\w+)` \| (0|non-zero) \|$", DOC.read_text(), re.MULTILINE
+    )
+
+    expected = [
+        (name, str(status), outcome, "0" if outcome == "completed" else "non-zero")
+        for name, (status, outcome) in COPY_STARTS.items()
+    ]
+    assert rows == expected
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the shell poller of the docs uses curl")
 def test_docs_shell_poller_passes_every_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -428,7 +708,14 @@ def test_docs_shell_poller_passes_every_check(
     poller.chmod(0o755)
     monkeypatch.setenv("POLL_INTERVAL", "0.05")
     monkeypatch.setenv("POLL_DEADLINE", "10")
-    scenarios = ["throttled", "failed_with_error", "legacy_303", "expired_monitor", "unauthorized"]
+    scenarios = [
+        "throttled",
+        "failed_with_error",
+        "legacy_303",
+        "expired_monitor",
+        "unauthorized",
+        "operation_not_found",
+    ]
 
     report = check_poller([str(poller), "{url}"], scenarios=scenarios, dialects=["consumer"])
 
@@ -445,9 +732,11 @@ def careful_expectations(job: CheckJob) -> dict[str, bool | None]:
         "no_authorization": True,
         "retry_after": True if job.serves_retry_after else None,
         "stops_after_terminal": True if job.terminal.any() else None,
-        "gives_up": True if np.isin(codes, [401, 403, 404, 410]).any() else None,
+        "gives_up": True if np.isin(codes, [401, 403, 404, 410]).any() or job.gone.any() else None,
         **STEP_MODE_PACING,
         "polls": True if job.terminal.any() else None,
+        "after_303": True if (codes == 303).any() else None,
+        "copy_call": None,
     }
 
 

@@ -114,6 +114,12 @@ CASES = [
         [None], [401], "unauthorized", "graph", id="401",
     ),
     pytest.param(
+        [(0, 202, IN_PROGRESS),
+         (0, 500, {"error": {"code": "operationNotFound",
+                             "message": "The operation does not exist."}})],
+        ["inProgress", None], [202, 500], "monitor_expired", "legacy", id="500-operationNotFound",
+    ),
+    pytest.param(
         [(0, 202, IN_PROGRESS), (0, 503, b"<html>busy</html>"), (0, 202, DONE)],
         ["inProgress", None, "completed"], [202, 503, 202], "completed", "graph",
         id="html-503-without-retry-after",
@@ -542,8 +548,10 @@ def test_every_simulated_scenario_is_recorded_as_served_with_its_outcome(
     specs = [
         UrlSpec(server.add(t), labels=dict(t.labels), job_id=t.job_id) for t in fleet.timelines()
     ]
+    # Long enough for the longest served job (78 responses) on a busy 2-core machine;
+    # no_terminal and never_starts time out at it.
     summary = run_record(
-        specs, tmp_path, deadline=2.0, max_interval=0.02, max_retry_after=0.05, concurrency=32
+        specs, tmp_path, deadline=5.0, max_interval=0.02, max_retry_after=0.05, concurrency=32
     )
     recorded = store.read(tmp_path)
     truth = fleet.observations()

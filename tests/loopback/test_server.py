@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -321,6 +322,11 @@ def test_truncated_json_body_is_served_as_is(serve: Serve, http: httpx.Client) -
         answer.json()
 
 
+SHAREPOINT_ITEM = "https://contoso.sharepoint.com/_api/v2.0/drives/b!x/items/01ABC"
+READABLE_ITEM = SHAREPOINT_ITEM + "?force303=1&tempauth=FAKEitemSECRET"  # onedrive-api-docs#762
+LEGACY_ITEM = "https://api.onedrive.com/v1.0/drives/d/items/01ABC"  # needs a bearer token
+
+
 @pytest.mark.parametrize(
     ("body"),
     [
@@ -328,15 +334,73 @@ def test_truncated_json_body_is_served_as_is(serve: Serve, http: httpx.Client) -
         pytest.param(json.dumps(COMPLETED).encode(), id="with-body"),
     ],
 )
-def test_303_is_served_with_location_and_never_followed(
+def test_303_is_served_with_a_location_on_the_server_and_is_not_followed_by_it(
     serve: Serve, http: httpx.Client, body: bytes
 ) -> None:
-    item = "https://contoso.sharepoint.com/_api/v2.0/drives/b!x/items/01ABC"
     server = serve(mode="step")
-    url = server.add(Timeline("job-1", (Response(0.0, 303, body, (("Location", item),)),)))
+    url = server.add(Timeline("job-1", (Response(0.0, 303, body, (("Location", READABLE_ITEM),)),)))
     answer = http.get(url)
-    assert (answer.status_code, answer.headers["Location"], answer.content) == (303, item, body)
+    location = answer.headers["Location"]
+    assert (answer.status_code, answer.content) == (303, body)
+    assert location.startswith(server.base_url + "/_api/v2.0/drives/b!")
+    assert urlsplit(location).path.endswith("/items/01ABC")
+    assert parse_qs(urlsplit(location).query)["force303"] == ["1"]
+    assert "FAKEitemSECRET" not in location  # the job's own tempauth, which the server knows
     assert len(server.all_requests()) == 1
+
+
+@pytest.mark.parametrize(
+    ("item", "headers", "status", "says"),
+    [
+        pytest.param(READABLE_ITEM, {}, 200, "01ABC", id="tempauth-gives-the-item"),
+        pytest.param(LEGACY_ITEM, {}, 401, "Authentication failed", id="no-credential-401"),
+        pytest.param(
+            READABLE_ITEM, {"Authorization": "Bearer x"}, 401, "Invalid audience", id="bearer-872"
+        ),
+    ],
+)
+def test_following_the_303_gets_what_the_real_item_url_answers_and_is_logged_with_the_job(
+    serve: Serve,
+    http: httpx.Client,
+    item: str,
+    headers: dict[str, str],
+    status: int,
+    says: str,
+) -> None:
+    server = serve(mode="step")
+    url = server.add(Timeline("job-1", (Response(0.0, 303, b"", (("Location", item),)),)))
+
+    followed = http.get(http.get(url).headers["Location"], headers=headers)
+
+    assert followed.status_code == status
+    document = followed.json()
+    assert says in (document["id"] if status == 200 else document["error"]["message"])
+    log = server.requests(url)
+    assert [(r.target, r.response_status) for r in log] == [("monitor", 303), ("item", status)]
+    assert log[1].path.startswith("/_api/v2.0/drives/b!") and log[1].job_status is None
+
+
+@pytest.mark.parametrize("dialect", ["legacy", "graph", "sharepoint-v21", "consumer"])
+@pytest.mark.parametrize("source", ["simulated", "recorded"])
+def test_simulated_and_recorded_303s_point_at_the_server(
+    serve: Serve, http: httpx.Client, tmp_path: Path, dialect: str, source: str
+) -> None:
+    from replay.simulate import simulate
+
+    fleet = simulate(1, seed=2, scenarios=["legacy_303"], dialects=[dialect])
+    timeline = next(fleet.timelines())
+    if source == "recorded":
+        fleet.write(tmp_path)
+        timeline = Timeline.from_dataset(tmp_path, timeline.job_id)
+    server = serve(mode="step")
+    url = server.add(timeline)
+    answers = [http.get(url) for _ in range(len(timeline))]
+
+    (see_other,) = [a for a in answers if a.status_code == 303][:1]
+    followed = http.get(see_other.headers["Location"])
+    # The legacy dialect's item URL needs a bearer token; the others carry their tempauth.
+    assert followed.status_code == (401 if dialect == "legacy" else 200)
+    assert server.requests(url)[-1].target == "item"
 
 
 @pytest.mark.parametrize(("status"), [200, 202, 500])

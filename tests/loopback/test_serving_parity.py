@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import ssl
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from replay.server import MonitorServer
-from replay.serving import ManualClock
+from replay.serving import ManualClock, ServingCore
 from replay.testing import MonitorTransport, Timeline
 
 #: Headers whose values a client acts on (others, like Date and Server, are the HTTP stack's).
@@ -24,8 +25,25 @@ STEPS = [
     ("inProgress", 40),
     {"http": 429, "retry_after": "2"},
     {"http": 503},
-    ("completed", 100),
+    {
+        "status": "completed",
+        "pct": 100,
+        "http": 303,
+        "location": "https://contoso.sharepoint.com/_api/v2.0/drives/b!x/items/01NEW"
+        "?force303=1&tempauth=abc",
+    },
 ]
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a request of the table may be built from: the base URL, the monitor URL, and the
+    Location of the last answer that had one."""
+
+    base: str
+    monitor: str
+    copies: tuple[str, str, str] = ("", "", "")  # copy URLs answering 202, 200 and 409
+    location: str = ""
 
 
 @dataclass(frozen=True)
@@ -34,33 +52,57 @@ class Ask:
 
     name: str
     method: str = "GET"
-    url: Callable[[str, str], str] = lambda base, monitor: monitor
+    url: Callable[[Known], str] = lambda known: known.monitor
     headers: tuple[tuple[str, str], ...] = ()
     body: bytes = b""
 
 
-def _swap_tempauth(base: str, monitor: str) -> str:
-    return monitor.replace("tempauth=", "tempauth=x")
+def _swap_tempauth(known: Known) -> str:
+    return known.monitor.replace("tempauth=", "tempauth=x")
 
 
-def _other_job(base: str, monitor: str) -> str:
-    return monitor.replace("/monitor/job-1", "/monitor/nobody")
+def _other_job(known: Known) -> str:
+    return known.monitor.replace("/monitor/job-1", "/monitor/nobody")
 
 
-def _no_query(base: str, monitor: str) -> str:
-    return monitor.partition("?")[0]
+def _no_query(known: Known) -> str:
+    return known.monitor.partition("?")[0]
 
 
-def _not_a_monitor(base: str, monitor: str) -> str:
-    return base + "/drives/b!x/items/y"
+def _not_a_monitor(known: Known) -> str:
+    return known.base + "/drives/b!x/items/y"
 
 
-def _copy(base: str, monitor: str) -> str:
-    return base + "/v1.0/drives/b!x/items/y/copy?scenario=happy_path"
+def _copy(known: Known) -> str:
+    return known.base + "/v1.0/drives/b!x/items/y/copy?scenario=happy_path"
 
 
-def _copy_unknown(base: str, monitor: str) -> str:
-    return base + "/v1.0/me/drive/items/y/copy?scenario=nope"
+def _copy_unknown(known: Known) -> str:
+    return known.base + "/v1.0/me/drive/items/y/copy?scenario=nope"
+
+
+def _copy_202(known: Known) -> str:
+    return known.copies[0]
+
+
+def _copy_200(known: Known) -> str:
+    return known.copies[1]
+
+
+def _copy_409(known: Known) -> str:
+    return known.copies[2]
+
+
+def _item(known: Known) -> str:
+    return known.location
+
+
+def _item_without_tempauth(known: Known) -> str:
+    return known.location.partition("?")[0]
+
+
+def _item_of_nobody(known: Known) -> str:
+    return known.base + "/_api/v2.0/drives/b!bm9ib2R5/items/01NEW"
 
 
 BEARER = (("Authorization", "Bearer abc"),)
@@ -79,11 +121,21 @@ TABLE = [
     Ask("no credentials", url=_no_query),
     Ask("poll 3 (429)"),
     Ask("poll 4 (503)"),
-    Ask("poll 5 (completed)"),
-    Ask("poll 6 (completed stays)"),
+    Ask("poll 5 (303 completed)"),
+    Ask("poll 6 (303 stays)"),
+    Ask("the 303's Location", url=_item),
+    Ask("the 303's Location again", url=_item),
+    Ask("bearer token on the 303's Location", url=_item, headers=BEARER),
+    Ask("the 303's Location without its tempauth", url=_item_without_tempauth),
+    Ask("DELETE of the 303's Location", method="DELETE", url=_item),
+    Ask("the item of a job not served", url=_item_of_nobody),
     Ask("copy call, bad body", method="POST", url=_copy, body=b"[1, 2"),
     Ask("copy call, unknown scenario", method="POST", url=_copy_unknown, body=b"{}"),
     Ask("copy call", method="POST", url=_copy, body=b'{"@replay.dialect": "graph"}'),
+    Ask("copy URL of the job, with the bearer it needs", "POST", _copy_202, BEARER, b"{}"),
+    Ask("copy URL of the job, called again", method="POST", url=_copy_202, body=b"{}"),
+    Ask("copy URL that copies at once", method="POST", url=_copy_200, body=b"{}"),
+    Ask("copy URL whose name exists", method="POST", url=_copy_409, body=b"{}"),
 ]
 
 
@@ -117,16 +169,15 @@ def _shape(value: str, base: str) -> str:
     )
 
 
-def _answers(client: httpx.Client, base: str, monitor: str) -> list[Seen]:
-    return [
-        _seen(
-            client.request(
-                ask.method, ask.url(base, monitor), headers=ask.headers, content=ask.body
-            ),
-            base,
-        )
-        for ask in TABLE
-    ]
+def _answers(client: httpx.Client, core: ServingCore, monitor: str) -> list[Seen]:
+    copies = (core.add_copy(monitor), core.add_copy(status=200), core.add_copy(status=409))
+    known, seen = Known(core.base_url, monitor, copies), []
+    for ask in TABLE:
+        answer = client.request(ask.method, ask.url(known), headers=ask.headers, content=ask.body)
+        if "location" in answer.headers:
+            known = dataclasses.replace(known, location=answer.headers["location"])
+        seen.append(_seen(answer, core.base_url))
+    return seen
 
 
 @pytest.fixture
@@ -143,8 +194,8 @@ def over_loopback(
         verify = ssl.create_default_context(cafile=server.ca_file) if server.tls else True
         with httpx.Client(verify=verify) as client:
             monitor = server.add(timeline)
-            seen = _answers(client, server.base_url, monitor)
-        yield seen, [f"{r.method} {r.response_status}" for r in server.all_requests()]
+            seen = _answers(client, server, monitor)
+        yield seen, [f"{r.method} {r.target} {r.response_status}" for r in server.all_requests()]
 
 
 @pytest.fixture
@@ -152,8 +203,8 @@ def without_sockets(timeline: Timeline) -> tuple[list[Seen], list[str]]:
     transport = MonitorTransport(mode="step")
     with httpx.Client(transport=transport) as client:
         monitor = transport.add(timeline)
-        seen = _answers(client, transport.base_url, monitor)
-    return seen, [f"{r.method} {r.response_status}" for r in transport.all_requests()]
+        seen = _answers(client, transport, monitor)
+    return seen, [f"{r.method} {r.target} {r.response_status}" for r in transport.all_requests()]
 
 
 @pytest.mark.parametrize("index", range(len(TABLE)), ids=[ask.name for ask in TABLE])
@@ -188,6 +239,60 @@ def test_the_answers_that_used_to_differ(
     assert isinstance(seen.body, dict) and seen.body["error"]["code"] == code
     if status == 405:
         assert ("allow", "GET") in seen.headers
+
+
+@pytest.mark.parametrize(
+    ("ask", "status", "code"),
+    [
+        ("poll 5 (303 completed)", 303, None),
+        ("the 303's Location", 200, None),
+        ("the 303's Location again", 200, None),
+        ("bearer token on the 303's Location", 401, "unauthenticated"),
+        ("the 303's Location without its tempauth", 401, "unauthenticated"),
+        ("DELETE of the 303's Location", 405, "methodNotAllowed"),
+        ("the item of a job not served", 404, "itemNotFound"),
+    ],
+)
+def test_the_303s_location_is_the_copied_item_on_the_same_server(
+    without_sockets: tuple[list[Seen], list[str]], ask: str, status: int, code: str | None
+) -> None:
+    seen = without_sockets[0][[a.name for a in TABLE].index(ask)]
+    assert seen.status == status
+    if status == 303:
+        assert ("location", "BASE/_api/v2.0/drives/b!am9iLTE/items/01NEW") in seen.headers
+    elif status == 200:
+        assert isinstance(seen.body, dict) and seen.body["id"] == "01NEW"
+    else:
+        assert isinstance(seen.body, dict) and seen.body["error"]["code"] == code
+
+
+@pytest.mark.parametrize(
+    ("ask", "status", "location", "code"),
+    [
+        (
+            "copy URL of the job, with the bearer it needs",
+            202,
+            "BASE/_api/v2.0/monitor/job-1",
+            None,
+        ),
+        ("copy URL of the job, called again", 409, None, "nameAlreadyExists"),
+        ("copy URL that copies at once", 200, None, None),
+        ("copy URL whose name exists", 409, None, "nameAlreadyExists"),
+    ],
+)
+def test_a_copy_url_answers_as_the_service_does(
+    without_sockets: tuple[list[Seen], list[str]],
+    ask: str,
+    status: int,
+    location: str | None,
+    code: str | None,
+) -> None:
+    seen = without_sockets[0][[a.name for a in TABLE].index(ask)]
+    assert seen.status == status
+    assert dict(seen.headers).get("location") == location
+    assert (seen.body["error"]["code"] if isinstance(seen.body, dict) else None) == code
+    assert seen.body == "" or code is not None  # a 202 and a 200 have no body
+    assert f"POST copy {status}" in without_sockets[1]
 
 
 def test_time_mode_follows_an_injected_clock_without_sleeping() -> None:

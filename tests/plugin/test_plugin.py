@@ -233,9 +233,15 @@ def test_marker_scenario_and_dialect_override_the_arguments(pytester: pytest.Pyt
 
             url = monitor_server.add_job(timeline=Timeline.from_steps([("completed", 100)]))
             assert poll(url) == ["completed"]
+
+        def test_a_v20_copy_gets_the_v21_monitor_whatever_the_dialect(monitor_server):
+            url = monitor_server.add_job(scenario="v21_monitor_on_v20", dialect="graph")
+            assert poll(url)[-1] == "completed"
+            assert "/_api/v2.1/drive/operations/" in urlsplit(url).path
+            assert monitor_server.job_settings(url)["dialect"] == "sharepoint-v21"
         """
     )
-    pytester.runpytest("--strict-markers").assert_outcomes(passed=4)
+    pytester.runpytest("--strict-markers").assert_outcomes(passed=5)
 
 
 def test_time_mode_follows_the_job_clock_at_speed(pytester: pytest.Pytester) -> None:

@@ -31,11 +31,14 @@ def _check_job(*responses: Response, scenario: str = "happy_path") -> CheckJob:
 
 
 def _log(*requests: tuple[Any, ...]) -> list[RequestRecord]:
-    """Requests as (seconds after T0, response status[, Authorization sent])."""
+    """Requests as (seconds after T0, response status[, Authorization sent[, target]])."""
     records = []
-    for serial, (at_s, status, *sent) in enumerate(requests):
+    for serial, (at_s, status, *rest) in enumerate(requests):
         at = T0 + timedelta(seconds=at_s)
-        records.append(RequestRecord(at, "GET", "/m", (), (), any(sent), status, "job", serial))
+        sent, target = (rest + [False, "monitor"][len(rest) :])[:2]
+        records.append(
+            RequestRecord(at, "GET", "/m", (), (), sent, status, "job", serial, target=target)
+        )
     return records
 
 
@@ -111,6 +114,75 @@ def test_gives_up_within_the_allowed_requests_after_a_404(
     run = grade(job, ENDED, _log(*requests), Grading(give_up_after=limit))
 
     assert run.checks["gives_up"].passed is passed
+
+
+GONE = _check_job(
+    _response(0, 202, PROGRESS),
+    _response(1, 500, {"error": {"code": "operationNotFound", "message": "gone"}}),
+    scenario="operation_not_found",
+)
+
+
+@pytest.mark.parametrize(
+    ("after", "passed", "says"),
+    [
+        (0, True, "gave up after a 500 operationNotFound (0 more requests)"),
+        (2, True, "gave up after a 500 operationNotFound (2 more requests)"),
+        (3, False, "polled 3 more times after a 500 operationNotFound (at most 2)"),
+    ],
+)
+def test_an_operation_not_found_is_given_up_on_like_a_404(
+    after: int, passed: bool, says: str
+) -> None:
+    requests = [(0.0, 202)] + [(1.0 + i, 500) for i in range(after + 1)]
+
+    run = grade(GONE, ENDED, _log(*requests), Grading())
+
+    assert (run.checks["gives_up"].passed, run.checks["gives_up"].detail) == (passed, says)
+
+
+@pytest.mark.parametrize(
+    ("requests", "exit_code", "passed", "says"),
+    [
+        pytest.param([(0, 202)], 1, None, "no 303 received", id="no-303"),
+        pytest.param([(0, 202), (1, 303)], 0, True, "not followed", id="stopped"),
+        pytest.param(
+            [(0, 202), (1, 303), (1.1, 200, False, "item")], 0, True, "once (200", id="read-once"
+        ),
+        pytest.param(
+            [(0, 202), (1, 303), (1.1, 401, False, "item")],
+            1,
+            False,
+            "concluded otherwise than completed",
+            id="took-the-401-for-the-end",
+        ),
+        pytest.param(
+            [(0, 202), (1, 303), (1.1, 401, True, "item")],
+            0,
+            False,
+            "sent Authorization to the 303's Location",
+            id="bearer",
+        ),
+        pytest.param(
+            [(0, 202), (1, 303), (1.1, 200, False, "item"), (1.2, 200, False, "item")],
+            0,
+            False,
+            "requested the 303's Location 2 times",
+            id="twice",
+        ),
+    ],
+)
+def test_after_303_judges_the_requests_to_its_location_not_the_polls(
+    requests: list[tuple[Any, ...]], exit_code: int, passed: bool | None, says: str
+) -> None:
+    process = ProcessResult(exit_code, False, 1.0, "", "")
+
+    run = grade(SEE_OTHER, process, _log(*requests), Grading())
+
+    assert run.checks["after_303"].passed is passed
+    assert says in run.checks["after_303"].detail
+    assert run.polls == sum(1 for r in requests if r[3:4] != ("item",))
+    assert run.checks["stops_after_terminal"].passed is (None if len(requests) < 2 else True)
 
 
 @pytest.mark.parametrize(

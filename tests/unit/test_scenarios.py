@@ -15,7 +15,7 @@ from replay.status import DIALECT_STATUSES, OUTCOMES, Status, load_policy
 
 STALL_AFTER_S = load_policy("graph-beta").stall_after_s
 #: Scenarios whose one stall is on purpose (a plateau of 2400-3600 s).
-STALLING = {"slow_queue", "stuck_percentage"}
+STALLING = {"slow_queue", "stuck_percentage", "never_starts"}
 REQUIRED = {
     "happy_path": ("completed", {}),
     "slow_queue": ("completed", {"stalled": 1}),
@@ -38,6 +38,11 @@ REQUIRED = {
     "legacy_303": ("completed", {}),
     "unauthorized": ("unauthorized", {"no_terminal": 1}),
     "protocol_error": ("protocol_error", {"missing_status": 1, "no_terminal": 1}),
+    "operation_not_found": ("monitor_expired", {"no_terminal": 1}),
+    "v21_monitor_on_v20": ("completed", {}),
+    "never_starts": ("timed_out", {"stalled": 1, "no_terminal": 1}),
+    "lowercase_operation": ("completed", {}),
+    "move_job": ("completed", {}),
     "after_terminal": ("completed", {"after_terminal": 2}),
     "clock_skew": ("completed", {"ts_not_increasing": 1}),
 }
@@ -153,6 +158,8 @@ def test_recorder_outcomes_come_from_the_jobs_table(
     alone = summarize(obs).set_index("job_id")["outcome"]
     assert set(alone[scenario.index[scenario == "no_terminal"]]) == {"abandoned"}
     assert set(alone[scenario.index[scenario == "protocol_error"]]) == {"abandoned"}
+    # An operationNotFound answer says it all by itself, whatever its HTTP status.
+    assert set(alone[scenario.index[scenario == "operation_not_found"]]) == {"monitor_expired"}
 
 
 @pytest.mark.parametrize("dialect", ["legacy", "graph", "sharepoint-v21", "consumer"])

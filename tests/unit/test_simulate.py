@@ -281,6 +281,29 @@ def test_http_codes_follow_the_dialect(
         assert set(rows.loc[~later, "http_status"]) == {first}
 
 
+@pytest.mark.parametrize("asked", ["legacy", "graph", "consumer"])
+def test_a_v20_copy_answered_by_a_v21_monitor_is_served_in_the_v21_shape(asked: str) -> None:
+    fleet = simulate(40, seed=4, scenarios=["happy_path", "v21_monitor_on_v20"], dialects=[asked])
+    labels = fleet.jobs["labels"].map(json.loads)
+    v21 = labels.map(lambda x: x["scenario"] == "v21_monitor_on_v20").to_numpy()
+    assert {x["dialect"] for x in labels[v21]} == {"sharepoint-v21"}
+    assert {x["dialect"] for x in labels[~v21]} == {asked}
+    assert fleet.jobs.loc[v21, "url"].str.contains("/_api/v2.1/drive/operations/").all()
+    (timeline,) = [t for t in fleet.timelines() if t.scenario == "v21_monitor_on_v20"][:1]
+    assert timeline.dialect == "sharepoint-v21"
+    assert {r.http_status for r in timeline.responses} == {200}
+    assert all(b"@odata.context" in r.body for r in timeline.responses)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "operation"),
+    [("lowercase_operation", "itemCopy"), ("move_job", "ItemMove"), ("happy_path", "ItemCopy")],
+)
+def test_bodies_name_the_operation_of_their_scenario(scenario: str, operation: str) -> None:
+    observed = simulate(8, seed=2, scenarios=[scenario]).observations()
+    assert set(observed["operation"].dropna().astype(str)) == {operation}
+
+
 def test_failures_come_as_200_or_500_and_v21_failures_have_no_percentage() -> None:
     rows = simulate(200, seed=1, scenarios=["failed_with_error"]).responses
     failed = rows[rows["status"] == "failed"]
@@ -370,11 +393,15 @@ def test_timeline_headers_carry_retry_after_location_and_content_type() -> None:
     fleet = simulate(60, seed=8, scenarios=["legacy_303", "throttled", "server_errors"])
     responses = [r for t in fleet.timelines() for r in t.responses]
     assert len({id(r) for r in responses}) == len(fleet.responses)
-    location = [str(r.header("Location")) for r in responses if r.http_status == 303]
-    assert location and all("tempauth=" in url and "/items/" in url for url in location)
-    # The fake credential is shaped like a real one, so redaction must catch it.
-    redacted = [payload.redact_url(url) for url in location]
-    assert all("tempauth=REDACTED" in url and url not in location for url in redacted)
+    see_other = [(t.dialect, r) for t in fleet.timelines() for r in t.responses]
+    location = [(d, str(r.header("Location"))) for d, r in see_other if r.http_status == 303]
+    assert location and all("/items/" in url for _, url in location)
+    # The legacy item URL needs a bearer token; the others carry their own credential, shaped
+    # like a real one, so redaction must catch it.
+    assert all(("tempauth=" in url) == (dialect != "legacy") for dialect, url in location)
+    credited = [url for _, url in location if "tempauth=" in url]
+    redacted = [payload.redact_url(url) for url in credited]
+    assert all("tempauth=REDACTED" in url and url not in credited for url in redacted)
     html = [r for r in responses if r.http_status == 503]
     assert html and all(str(r.header("Content-Type")).startswith("text/html") for r in html)
     assert any(r.header("Retry-After") for r in responses if r.http_status == 429)

@@ -77,6 +77,32 @@ def test_every_contract_outcome_has_a_case() -> None:
     assert {case.values[2] for case in OUTCOME_CASES} == set(OUTCOMES)
 
 
+@pytest.mark.parametrize(
+    ("last", "recorder_outcome", "expected"),
+    [
+        pytest.param((9, None, None, 500, "operationNotFound"), None, "monitor_expired", id="766"),
+        pytest.param(
+            (9, None, None, 500, "operationNotFound"),
+            "protocol_error",
+            "monitor_expired",
+            id="wins",
+        ),
+        pytest.param((9, "failed", None, 500, "operationNotFound"), None, "failed", id="status"),
+        pytest.param((9, None, None, 500, "generalException"), None, "abandoned", id="other-code"),
+    ],
+)
+def test_an_error_code_that_ends_a_job_at_its_last_row_gives_the_outcome(
+    build_obs: Callable[..., pd.DataFrame],
+    last: tuple[float, str | None, float | None, int, str],
+    recorder_outcome: str | None,
+    expected: str,
+) -> None:
+    obs = build_obs({"j": [(0, "inProgress", 40, 202), last[:4]]})
+    obs["error_code"] = pd.array([None, last[4]], dtype="str")
+    jobs = pd.DataFrame({"job_id": ["j"], "outcome": [recorder_outcome]})
+    assert summarize(obs, jobs=jobs).loc[0, "outcome"] == expected
+
+
 def test_summary_columns_and_values(build_obs: Callable[..., pd.DataFrame]) -> None:
     obs = build_obs(
         {

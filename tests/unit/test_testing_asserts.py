@@ -161,6 +161,16 @@ def test_retry_after_in_seconds_or_as_a_date(log: Sequence[RequestRecord], ok: b
             [record(0, job_status="cancelled"), record(1, job_id="K")], [], id="other-job"
         ),
         pytest.param([record(0, job_status="inProgress"), record(1)], [], id="still-running"),
+        pytest.param(
+            [record(0, response_status=303), record(1, target="item", response_status=200)],
+            [],
+            id="following-the-303-once-is-no-poll",
+        ),
+        pytest.param(
+            [record(0, response_status=303), record(1, target="item"), record(2)],
+            [2],
+            id="polling-after-following-it-is",
+        ),
     ],
 )
 def test_stops_after_terminal_per_job(log: Sequence[RequestRecord], offenders: list[int]) -> None:
@@ -171,6 +181,19 @@ def test_stops_after_terminal_per_job(log: Sequence[RequestRecord], offenders: l
         assert_stops_after_terminal(log)
     listed = [int(n) for n in re.findall(r"^  #(\d+) ", str(failure.value), re.MULTILINE)]
     assert listed == offenders
+
+
+@pytest.mark.parametrize(
+    ("target", "fails"),
+    [("copy", False), ("monitor", True), ("item", True)],
+)
+def test_authorization_belongs_on_the_copy_call_only(target: str, fails: bool) -> None:
+    log = [record(0, target=target, authorization_sent=True)]
+    if fails:
+        with pytest.raises(AssertionError, match="sent an Authorization header"):
+            assert_no_authorization(log)
+    else:
+        assert_no_authorization(log)
 
 
 def test_long_failures_are_cut_with_a_count() -> None:

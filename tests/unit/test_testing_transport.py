@@ -146,6 +146,21 @@ def test_retry_after_dates_of_a_simulated_timeline_lie_ahead_of_each_request() -
         pytest.param(
             lambda t: t.add(STEPS, dialect="x"), UsageError, "unknown dialect", id="dialect"
         ),
+        pytest.param(
+            lambda t: t.add_copy(status=500), UsageError, "200 or 409 without", id="copy-500"
+        ),
+        pytest.param(
+            lambda t: t.add_copy(status=200, location=t.add(STEPS)),
+            UsageError,
+            "202 with a monitor URL",
+            id="copy-200-with-a-monitor",
+        ),
+        pytest.param(
+            lambda t: t.add_copy("https://x/_api/v2.0/monitor/nobody"),
+            UsageError,
+            "no job 'nobody'",
+            id="copy-of-no-job",
+        ),
     ],
 )
 def test_misuse_is_a_clear_error(
@@ -153,3 +168,25 @@ def test_misuse_is_a_clear_error(
 ) -> None:
     with pytest.raises(error, match=message):
         action(MonitorTransport())
+
+
+@pytest.mark.parametrize(
+    ("status", "logged"),
+    [
+        (202, ["POST copy 202", "POST copy 409", "GET monitor 202", "GET monitor 202"]),
+        (200, ["POST copy 200", "POST copy 409"]),
+        (409, ["POST copy 409", "POST copy 409"]),
+    ],
+)
+def test_a_copy_url_logs_its_calls_with_its_job(status: int, logged: list[str]) -> None:
+    transport = MonitorTransport()
+    monitor = transport.add(STEPS)
+    copy_url = transport.add_copy(monitor) if status == 202 else transport.add_copy(status=status)
+    with httpx.Client(transport=transport) as client:
+        location = client.post(copy_url).headers.get("Location")
+        client.post(copy_url)
+        for _ in range(2 if location else 0):
+            client.get(location)
+    log = transport.requests(copy_url)
+    assert [f"{r.method} {r.target} {r.response_status}" for r in log] == logged
+    assert location == (monitor if status == 202 else None)

@@ -52,6 +52,29 @@ def test_stop_outcome(status: str | None, http_status: int | None, expected: str
     assert stop_outcome(status, http_status) == expected
 
 
+@pytest.mark.parametrize(
+    ("status", "http_status", "error_code", "expected"),
+    [
+        pytest.param(None, 500, "operationNotFound", "monitor_expired", id="766-500"),
+        pytest.param(None, 200, "operationNotFound", "monitor_expired", id="any-http"),
+        pytest.param("failed", 500, "operationNotFound", "failed", id="status-first"),
+        pytest.param(None, 500, "generalException", None, id="other-code-goes-on"),
+        pytest.param(None, 401, "generalException", "unauthorized", id="http-still-counts"),
+    ],
+)
+def test_an_error_code_that_ends_a_job_gives_its_outcome_whatever_the_http_status(
+    status: str | None, http_status: int, error_code: str, expected: str | None
+) -> None:
+    assert stop_outcome(status, http_status, error_code) == expected
+
+
+def test_operation_not_found_ends_the_job_at_once_not_after_the_give_up_run() -> None:
+    state = JobState(give_up_after=3)
+    state.absorb(fields("inProgress", 40.0))
+    gone = {**fields(http=500), "error_code": "operationNotFound"}
+    assert state.absorb(gone).outcome == "monitor_expired"
+
+
 def test_body_status_wins_over_http_code() -> None:
     # A terminal body on a 404 is still the terminal status: the body decides first.
     assert stop_outcome("failed", 404) == "failed"
