@@ -1,0 +1,132 @@
+"""The recorder against hostile monitors on loopback: bounded in time and memory whatever they do."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from replay import store
+from replay.recorder import RecordSummary, record
+
+#: One answer to one request: writes to the connection; True to keep it open for the next one.
+Answer = Callable[[asyncio.StreamWriter], Awaitable[bool]]
+
+#: Fast polling, no rate cap: what is left to bound a job is its deadline and the timeout.
+FAST: dict[str, Any] = {"interval": 0.01, "max_interval": 0.05, "max_rps": 0}
+IN_PROGRESS = b'{"status": "inProgress", "percentageComplete": 27.8}'
+
+
+class Hostile:
+    """A raw HTTP/1.1 server on 127.0.0.1 that gives every request ``answer``; ``arrivals``
+    holds the monotonic time each request arrived."""
+
+    def __init__(self, answer: Answer) -> None:
+        self._answer = answer
+        self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()
+        self.arrivals: list[float] = []
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        port = self._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/_api/v2.0/monitor/hostile?tempauth=FAKEtempauthSECRET"
+
+    async def __aenter__(self) -> Hostile:
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", 0)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in self._handlers:
+            task.cancel()
+        await asyncio.gather(*self._handlers, return_exceptions=True)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")  # a GET: its head is all there is
+                self.arrivals.append(time.monotonic())
+                if not await self._answer(writer):
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:  # by __aexit__: the test is over
+            pass
+        finally:
+            writer.close()
+            self._handlers.discard(task)
+
+
+def head(status: int, *headers: str, length: int | None = None) -> bytes:
+    """A response head: status line, headers, Content-Length (or Connection: close)."""
+    lines = [f"HTTP/1.1 {status} X", "Content-Type: application/json", *headers]
+    lines.append("Connection: close" if length is None else f"Content-Length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def throttled(status: int, retry_after: str, body: bytes = b"") -> Answer:
+    """An answer with ``Retry-After: retry_after``, on a connection kept open."""
+
+    async def answer(writer: asyncio.StreamWriter) -> bool:
+        writer.write(head(status, f"Retry-After: {retry_after}", length=len(body)) + body)
+        await writer.drain()
+        return True
+
+    return answer
+
+
+async def recorded(answer: Answer, out: Path, *, limit_s: float, **options: Any) -> Any:
+    """Record the hostile server's one job; (summary, seconds taken, server), or TimeoutError
+    when the recorder outlasts ``limit_s``."""
+    async with Hostile(answer) as server:
+        started = time.monotonic()
+        job = record([server.url], out, **{**FAST, **options})
+        summary: RecordSummary = await asyncio.wait_for(job, limit_s)
+        return summary, time.monotonic() - started, server
+
+
+def run(answer: Answer, out: Path, *, limit_s: float, **options: Any) -> Any:
+    return asyncio.run(recorded(answer, out, limit_s=limit_s, **options))
+
+
+PAST = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param(throttled(429, "0"), id="429-zero"),
+        pytest.param(throttled(429, "-5"), id="429-negative"),
+        pytest.param(throttled(503, PAST), id="503-date-in-the-past"),
+        pytest.param(throttled(202, "0", IN_PROGRESS), id="202-in-progress-zero"),
+    ],
+)
+def test_a_job_is_never_polled_faster_than_its_interval_whatever_retry_after_says(
+    tmp_path: Path, answer: Answer
+) -> None:
+    interval, deadline = 0.1, 1.0
+    summary, _, server = run(
+        answer, tmp_path, limit_s=10, deadline=deadline, interval=interval, max_interval=interval
+    )
+    assert summary.outcomes == {"timed_out": 1}
+    gaps = [b - a for a, b in itertools.pairwise(server.arrivals)]
+    assert len(server.arrivals) <= deadline / interval + 1
+    assert min(gaps) >= interval * 0.9
+    assert pd.notna(store.read(tmp_path)["retry_after_s"]).all()  # the header was read
