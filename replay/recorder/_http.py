@@ -1,8 +1,9 @@
-"""The recorder's HTTP side: GETs over lanes of small httpx pools, no auth, no redirects."""
+"""The recorder's HTTP side: bounded GETs over lanes of small httpx pools, no auth, no redirects."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 import time
 from collections.abc import Mapping
@@ -38,7 +39,7 @@ class Fetched(NamedTuple):
 
 
 class Lanes:
-    """At most ``concurrency`` GETs in flight, each on a lane of its own.
+    """At most ``concurrency`` GETs in flight, each on a lane of its own, each bounded in time.
 
     One big httpcore pool costs time quadratic in its connections; many small ones (a lane per
     request in flight, one shared TLS context) keep the cost per request flat. Requests carry no
@@ -62,26 +63,36 @@ class Lanes:
         self._free: asyncio.LifoQueue[int] = asyncio.LifoQueue()
         for index in range(concurrency):
             self._free.put_nowait(index % len(self._transports))
+        self._timeout = timeout
         self._headers = _request_headers(headers or {})
         self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
 
-    async def get(self, url: httpx.URL) -> Fetched:
-        """GET ``url`` when a lane is free; raise httpx.HTTPError on transport failure."""
-        lane = await self._free.get()
-        try:
-            started = time.perf_counter()
-            request = httpx.Request("GET", url, headers=self._headers, extensions=self._extensions)
-            response = await self._transports[lane].handle_async_request(request)
+    async def get(self, url: httpx.URL, *, within: float = math.inf, grace: float = 0.0) -> Fetched:
+        """GET ``url`` when a lane is free; raise httpx.HTTPError on transport failure and
+        TimeoutError when no lane is free within ``within`` seconds, or when the request
+        (headers and body) outlasts the timeout or ``within + grace`` seconds from now."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + within
+        async with asyncio.timeout_at(until if math.isfinite(until) else None) as bound:
+            lane = await self._free.get()
             try:
-                body = await response.aread()
+                bound.reschedule(min(until + grace, loop.time() + self._timeout))
+                return await self._fetch(self._transports[lane], url)
             finally:
-                await response.aclose()
-            latency_ms = (time.perf_counter() - started) * 1000.0
-            found = response.headers
-            kept = {name: value for name in KEPT_HEADERS if (value := found.get(name)) is not None}
-            return Fetched(response.status_code, kept, body, latency_ms)
+                self._free.put_nowait(lane)
+
+    async def _fetch(self, lane: httpx.AsyncBaseTransport, url: httpx.URL) -> Fetched:
+        started = time.perf_counter()
+        request = httpx.Request("GET", url, headers=self._headers, extensions=self._extensions)
+        response = await lane.handle_async_request(request)
+        try:
+            body = await response.aread()
         finally:
-            self._free.put_nowait(lane)
+            await response.aclose()
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        found = response.headers
+        kept = {name: value for name in KEPT_HEADERS if (value := found.get(name)) is not None}
+        return Fetched(response.status_code, kept, body, latency_ms)
 
     async def aclose(self) -> None:
         """Close the connections of the lanes (a transport given by the caller stays open)."""

@@ -38,6 +38,10 @@ __all__ = [
 
 #: Ended jobs with this outcome are followed again when the same recording is resumed.
 _RESUMABLE = "abandoned"
+#: Seconds a request in flight at its job's deadline may still take to be answered (and kept).
+DEADLINE_GRACE_S = 0.5
+#: The verdict on a poll that the job's deadline cut short.
+_TIMED_OUT = Verdict("timed_out", False, None)
 
 
 @dataclass(slots=True, eq=False)
@@ -71,6 +75,8 @@ class Recorder:
             close); None to merge only at close. Merged files hold up to 250,000 rows.
         give_up_after: consecutive responses without a status (transport errors included,
             429/503 with Retry-After not) before a job ends as ``protocol_error``.
+        timeout: seconds one request may take in all (connecting, headers and body), however
+            slowly the server sends; a request never outlasts its job's deadline either.
         transport: an httpx transport to send through instead of the network (tests).
         headers: extra request headers; ``Authorization`` is always dropped.
         seed: seeds the backoff jitter.
@@ -100,6 +106,8 @@ class Recorder:
         _check_count("give_up_after", give_up_after)
         if not flush_interval > 0:
             raise UsageError(f"flush_interval must be positive seconds, got {flush_interval!r}")
+        if not 0 < timeout < math.inf:
+            raise UsageError(f"timeout must be a positive number of seconds, got {timeout!r}")
         self.out = Path(out)
         self._buffer = WriteBuffer(self.out)
         self._bucket = TokenBucket(max_rps if max_rps > 0 else math.inf, time.monotonic)
@@ -288,14 +296,24 @@ class Recorder:
             await asyncio.sleep(next_at - time.monotonic())
 
     async def _poll(self, job: _Job) -> Verdict:
-        """Poll the job once, write the response's row; return what it means."""
-        assert self._lanes is not None and job.url is not None
+        """Poll the job once, write the response's row; return what it means.
+
+        Waiting for the rate cap and for a lane end at the job's deadline, the request itself
+        ``DEADLINE_GRACE_S`` later, whatever the server does (outcome ``timed_out``)."""
+        assert self._lanes is not None and job.url is not None and job.schedule is not None
+        deadline_at = job.schedule.deadline_at
         wait = self._bucket.reserve()
+        if wait >= deadline_at - time.monotonic():
+            await asyncio.sleep(max(0.0, deadline_at - time.monotonic()))
+            return _TIMED_OUT
         if wait > 0:
             await asyncio.sleep(wait)
         try:
-            fetched = await self._lanes.get(job.url)
-        except (httpx.HTTPError, OSError):
+            left = deadline_at - time.monotonic()
+            fetched = await self._lanes.get(job.url, within=left, grace=DEADLINE_GRACE_S)
+        except (httpx.HTTPError, OSError):  # OSError: TimeoutError too
+            if job.schedule.expired(time.monotonic()):
+                return _TIMED_OUT
             self._transport_errors += 1
             return Verdict(job.state.miss(), False, None)
         self._polls += 1

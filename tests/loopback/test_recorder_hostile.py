@@ -23,6 +23,8 @@ Answer = Callable[[asyncio.StreamWriter], Awaitable[bool]]
 
 #: Fast polling, no rate cap: what is left to bound a job is its deadline and the timeout.
 FAST: dict[str, Any] = {"interval": 0.01, "max_interval": 0.05, "max_rps": 0}
+#: Seconds between two bytes of a trickling server: far below any per-read timeout.
+TRICKLE_S = 0.1
 IN_PROGRESS = b'{"status": "inProgress", "percentageComplete": 27.8}'
 
 
@@ -81,6 +83,30 @@ def head(status: int, *headers: str, length: int | None = None) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+async def trickled_body(writer: asyncio.StreamWriter) -> bool:
+    """Headers at once, then one body byte every TRICKLE_S (of 10,000: never done)."""
+    writer.write(head(200, length=10_000))
+    while True:
+        writer.write(b" ")
+        await writer.drain()
+        await asyncio.sleep(TRICKLE_S)
+
+
+async def trickled_headers(writer: asyncio.StreamWriter) -> bool:
+    """The status line, then one byte of a header every TRICKLE_S, never ending the head."""
+    writer.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+    while True:
+        writer.write(b"z")
+        await writer.drain()
+        await asyncio.sleep(TRICKLE_S)
+
+
+async def silent(writer: asyncio.StreamWriter) -> bool:
+    """Reads the request and never answers."""
+    await asyncio.Event().wait()
+    return False
+
+
 def throttled(status: int, retry_after: str, body: bytes = b"") -> Answer:
     """An answer with ``Retry-After: retry_after``, on a connection kept open."""
 
@@ -104,6 +130,37 @@ async def recorded(answer: Answer, out: Path, *, limit_s: float, **options: Any)
 
 def run(answer: Answer, out: Path, *, limit_s: float, **options: Any) -> Any:
     return asyncio.run(recorded(answer, out, limit_s=limit_s, **options))
+
+
+HOSTILE = [
+    pytest.param(trickled_body, id="trickled-body"),
+    pytest.param(trickled_headers, id="trickled-headers"),
+    pytest.param(silent, id="never-answers"),
+]
+
+
+@pytest.mark.parametrize("answer", HOSTILE)
+def test_a_job_ends_at_its_deadline_whatever_the_server_does(
+    tmp_path: Path, answer: Answer
+) -> None:
+    deadline = 1.0
+    summary, took, _ = run(answer, tmp_path, limit_s=deadline + 10, deadline=deadline)
+    assert summary.outcomes == {"timed_out": 1}
+    assert deadline - 0.05 <= took < deadline + 1.5  # the default 30 s timeout played no part
+    assert store.read_jobs(tmp_path)["outcome"].tolist() == ["timed_out"]
+
+
+@pytest.mark.parametrize("answer", HOSTILE)
+def test_every_request_ends_within_its_timeout_however_slowly_the_server_sends(
+    tmp_path: Path, answer: Answer
+) -> None:
+    timeout, tries = 0.3, 3
+    summary, took, server = run(
+        answer, tmp_path, limit_s=10, deadline=None, timeout=timeout, give_up_after=tries
+    )
+    assert summary.outcomes == {"protocol_error": 1}
+    assert summary.transport_errors == len(server.arrivals) == tries
+    assert tries * timeout * 0.9 <= took < tries * timeout + 1.5
 
 
 PAST = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
