@@ -323,6 +323,7 @@ class Recorder:
             http_status=fetched.status,
             headers=fetched.headers,
             now=datetime.fromtimestamp(received / 1e6, UTC),
+            whole=not fetched.cut,
         )
         latency_ms = fetched.latency_ms
         return self._absorb(job, fields, received, latency_ms, "http")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+import tracemalloc
+import zlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -16,6 +18,7 @@ import pandas as pd
 import pytest
 
 from replay import store
+from replay.payload import BODY_LIMIT
 from replay.recorder import RecordSummary, record
 
 #: One answer to one request: writes to the connection; True to keep it open for the next one.
@@ -26,6 +29,7 @@ FAST: dict[str, Any] = {"interval": 0.01, "max_interval": 0.05, "max_rps": 0}
 #: Seconds between two bytes of a trickling server: far below any per-read timeout.
 TRICKLE_S = 0.1
 IN_PROGRESS = b'{"status": "inProgress", "percentageComplete": 27.8}'
+DONE = b'{"status": "completed", "percentageComplete": 100.0}'
 
 
 class Hostile:
@@ -118,6 +122,31 @@ def throttled(status: int, retry_after: str, body: bytes = b"") -> Answer:
     return answer
 
 
+def flood(encoding: str, inflated: int) -> Answer:
+    """A JSON body of ``inflated`` bytes in ``encoding`` (identity, gzip, deflate), compressed on
+    the fly as it is sent: a gzip bomb is a few kilobytes on the wire per 64 MiB."""
+
+    async def answer(writer: asyncio.StreamWriter) -> bool:
+        wbits = {"gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}.get(encoding)
+        packer = None if wbits is None else zlib.compressobj(6, zlib.DEFLATED, wbits)
+        writer.write(head(200, f"Content-Encoding: {encoding}"))
+        block = b"0" * 2**16
+        pieces = itertools.chain(
+            [b'{"status": "inProgress", "padding": "'],
+            itertools.repeat(block, inflated // len(block)),
+            [b'"}'],
+        )
+        for piece in pieces:
+            writer.write(piece if packer is None else packer.compress(piece))
+            await writer.drain()
+        if packer is not None:
+            writer.write(packer.flush())
+        await writer.drain()
+        return False
+
+    return answer
+
+
 async def recorded(answer: Answer, out: Path, *, limit_s: float, **options: Any) -> Any:
     """Record the hostile server's one job; (summary, seconds taken, server), or TimeoutError
     when the recorder outlasts ``limit_s``."""
@@ -161,6 +190,35 @@ def test_every_request_ends_within_its_timeout_however_slowly_the_server_sends(
     assert summary.outcomes == {"protocol_error": 1}
     assert summary.transport_errors == len(server.arrivals) == tries
     assert tries * timeout * 0.9 <= took < tries * timeout + 1.5
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip", "deflate"])
+def test_a_body_is_read_no_further_than_the_cap_on_the_wire_and_once_decoded(
+    tmp_path: Path, encoding: str
+) -> None:
+    inflated = 64 * 2**20
+    # A first recording imports what the recorder imports lazily: not part of what is measured.
+    run(throttled(200, "0", DONE), tmp_path / "warm-up", limit_s=10)
+    tracemalloc.start()
+    try:
+        summary, took, server = run(
+            flood(encoding, inflated), tmp_path / "rec", limit_s=30, deadline=5.0, give_up_after=2
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20  # what reading the whole body takes is 64 MiB and more
+    # A body cut short is kept (as the store keeps every body: its first BODY_LIMIT bytes)
+    # but not understood: two of them in a row end the job.
+    assert summary.outcomes == {"protocol_error": 1}
+    obs = store.read(tmp_path / "rec")
+    assert len(obs) == len(server.arrivals) == 2
+    assert obs["http_status"].tolist() == [200, 200]
+    assert obs["status"].isna().all()
+    for body in obs["body"]:
+        assert body.startswith('{"status": "inProgress", "padding": "000')
+        assert len(body.encode()) <= BODY_LIMIT
+    assert took < 5.0
 
 
 PAST = format_datetime(datetime.now(UTC) - timedelta(hours=1), usegmt=True)
