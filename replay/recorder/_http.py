@@ -51,7 +51,9 @@ class Lanes:
     """At most ``concurrency`` GETs in flight, each on a lane of its own, each bounded in time.
 
     One big httpcore pool costs time quadratic in its connections; many small ones (a lane per
-    request in flight, one shared TLS context) keep the cost per request flat. Requests carry no
+    request in flight, one shared TLS context) keep the cost per request flat. A lane is opened
+    only when a request finds none free: there are as many as requests were ever in flight at
+    once, so never more than jobs, whatever ``concurrency`` allows. Requests carry no
     Authorization (monitor URLs are anonymous and answer 401 to one) and redirects are returned,
     never followed, since the transport is used directly without a client on top.
     """
@@ -64,17 +66,20 @@ class Lanes:
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        self._own = transport is None
-        self._transports: list[httpx.AsyncBaseTransport] = [transport] if transport else []
-        if transport is None:
-            context = httpx.create_ssl_context()
-            self._transports = [_lane(context) for _ in range(concurrency)]
-        self._free: asyncio.LifoQueue[int] = asyncio.LifoQueue()
-        for index in range(concurrency):
-            self._free.put_nowait(index % len(self._transports))
+        self._limit = concurrency
         self._timeout = timeout
+        self._shared = transport
+        self._context: ssl.SSLContext | None = None
+        self._own: list[httpx.AsyncHTTPTransport] = []
+        self._opened = 0
+        self._free: asyncio.LifoQueue[httpx.AsyncBaseTransport] = asyncio.LifoQueue()
         self._headers = _request_headers(headers or {})
         self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
+
+    @property
+    def opened(self) -> int:
+        """Lanes opened so far: the most requests that were in flight at once."""
+        return self._opened
 
     async def get(self, url: httpx.URL, *, within: float = math.inf, grace: float = 0.0) -> Fetched:
         """GET ``url`` when a lane is free; raise httpx.HTTPError on transport failure and
@@ -83,12 +88,27 @@ class Lanes:
         loop = asyncio.get_running_loop()
         until = loop.time() + within
         async with asyncio.timeout_at(until if math.isfinite(until) else None) as bound:
-            lane = await self._free.get()
+            lane = await self._lane()
             try:
                 bound.reschedule(min(until + grace, loop.time() + self._timeout))
-                return await self._fetch(self._transports[lane], url)
+                return await self._fetch(lane, url)
             finally:
                 self._free.put_nowait(lane)
+
+    async def _lane(self) -> httpx.AsyncBaseTransport:
+        """A free lane: the last one freed, a new one while fewer than ``concurrency`` are open,
+        else the next one freed."""
+        if self._free.empty() and self._opened < self._limit:
+            self._opened += 1
+            return self._shared or self._new_lane()
+        return await self._free.get()
+
+    def _new_lane(self) -> httpx.AsyncHTTPTransport:
+        if self._context is None:
+            self._context = httpx.create_ssl_context()
+        lane = _lane(self._context)
+        self._own.append(lane)
+        return lane
 
     async def _fetch(self, lane: httpx.AsyncBaseTransport, url: httpx.URL) -> Fetched:
         started = time.perf_counter()
@@ -105,8 +125,7 @@ class Lanes:
 
     async def aclose(self) -> None:
         """Close the connections of the lanes (a transport given by the caller stays open)."""
-        if self._own:
-            await asyncio.gather(*(t.aclose() for t in self._transports), return_exceptions=True)
+        await asyncio.gather(*(t.aclose() for t in self._own), return_exceptions=True)
 
 
 async def capped_body(response: httpx.Response, limit: int) -> tuple[bytes, bool]:

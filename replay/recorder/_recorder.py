@@ -38,6 +38,8 @@ __all__ = [
 
 #: Ended jobs with this outcome are followed again when the same recording is resumed.
 _RESUMABLE = "abandoned"
+#: Requests in flight at most: each holds a socket and a lane; more belong in more processes.
+MAX_CONCURRENCY = 10_000
 #: Seconds a request in flight at its job's deadline may still take to be answered (and kept).
 DEADLINE_GRACE_S = 0.5
 #: The verdict on a poll that the job's deadline cut short.
@@ -67,8 +69,8 @@ class Recorder:
             (x1.5-x2 with jitter while nothing changes; back to ``interval`` when it moves).
         deadline: seconds a job is followed (from when this recorder starts following it)
             before it ends as ``timed_out``; None for no deadline.
-        concurrency, max_rps: requests in flight, and requests per second over all jobs
-            (0 or ``inf``: no cap).
+        concurrency, max_rps: requests in flight (1 to ``MAX_CONCURRENCY``; lanes are opened
+            as requests need them), and requests per second over all jobs (0 or ``inf``: no cap).
         max_retry_after: cap on a server's ``Retry-After``.
         flush_interval: seconds between writes; a killed recorder loses at most this much.
         compact_every: seconds between merges of the small files flushes leave (and once at
@@ -102,7 +104,7 @@ class Recorder:
         seed: int | None = None,
     ) -> None:
         self._policy = SchedulePolicy(interval, max_interval, deadline, max_retry_after)
-        _check_count("concurrency", concurrency)
+        _check_concurrency(concurrency)
         _check_count("give_up_after", give_up_after)
         if not flush_interval > 0:
             raise UsageError(f"flush_interval must be positive seconds, got {flush_interval!r}")
@@ -430,6 +432,16 @@ class Recorder:
 def _check_count(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
+def _check_concurrency(value: int) -> None:
+    _check_count("concurrency", value)
+    if value > MAX_CONCURRENCY:
+        raise UsageError(
+            f"concurrency must be at most {MAX_CONCURRENCY:,} requests in flight, got {value:,}: "
+            "each holds a socket and its buffers; to follow more jobs at once, split them over "
+            "processes with --shard K/N"
+        )
 
 
 async def record(

@@ -14,12 +14,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import httpx
 import pandas as pd
 import pytest
 
 from replay import store
+from replay.errors import UsageError
 from replay.payload import BODY_LIMIT
-from replay.recorder import RecordSummary, record
+from replay.recorder import Recorder, RecordSummary, record
+from replay.recorder._http import Lanes
+from replay.recorder._recorder import MAX_CONCURRENCY
 
 #: One answer to one request: writes to the connection; True to keep it open for the next one.
 Answer = Callable[[asyncio.StreamWriter], Awaitable[bool]]
@@ -245,3 +249,28 @@ def test_a_job_is_never_polled_faster_than_its_interval_whatever_retry_after_say
     assert len(server.arrivals) <= deadline / interval + 1
     assert min(gaps) >= interval * 0.9
     assert pd.notna(store.read(tmp_path)["retry_after_s"]).all()  # the header was read
+
+
+def test_lanes_are_opened_as_requests_need_them_never_up_front(tmp_path: Path) -> None:
+    async def main() -> list[int]:
+        async with Hostile(throttled(202, "1", IN_PROGRESS)) as server:
+            lanes = Lanes(MAX_CONCURRENCY, timeout=5.0)
+            url = httpx.URL(server.url)
+            opened = [lanes.opened]
+            await asyncio.gather(*(lanes.get(url) for _ in range(3)))
+            opened.append(lanes.opened)
+            for _ in range(3):  # one at a time: the lane freed last serves the next
+                await lanes.get(url)
+            opened.append(lanes.opened)
+            await lanes.aclose()
+            return opened
+
+    assert asyncio.run(main()) == [0, 3, 3]
+
+
+@pytest.mark.parametrize("concurrency", [MAX_CONCURRENCY + 1, 100_000_000])
+def test_a_recorder_refuses_more_requests_in_flight_than_a_process_can_hold(
+    tmp_path: Path, concurrency: int
+) -> None:
+    with pytest.raises(UsageError, match=r"at most 10,000 .* --shard K/N"):
+        Recorder(tmp_path, concurrency=concurrency)
