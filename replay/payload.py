@@ -68,6 +68,7 @@ def normalize(
     http_status: int | None = None,
     headers: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    whole: bool = True,
 ) -> dict[str, Any]:
     """One monitor response of any dialect as the observation fields (:data:`FIELDS`).
 
@@ -75,8 +76,12 @@ def normalize(
     give ``status`` None and keep the body. Every string taken from the response is redacted;
     ``body`` is the raw text, redacted and cut to ``BODY_LIMIT`` bytes (None when empty);
     ``location`` is the redacted ``Location`` header. ``now`` dates a ``Retry-After`` HTTP date.
+    ``whole=False`` says the body was cut short by a reader's size cap: it is kept, never
+    parsed, since what the cut left out could change what it means.
     """
     text, document = _decoded(body)
+    if not whole:
+        document = None
     fields = _document_fields(document if isinstance(document, Mapping) else {})
     fields.update(
         http_status=http_status,

@@ -21,8 +21,9 @@ exit status:
      SIGINT/SIGTERM: running jobs are then written as 'abandoned' and running the same command
      again follows them further
   1  some job could not be recorded to its end: outcome timed_out (--deadline passed),
-     unauthorized (401/403) or protocol_error (10 responses in a row without a status, or
-     transport errors: unreachable host, dropped connections)
+     unauthorized (401/403) or protocol_error (10 responses in a row without a status, bodies
+     over 128 KiB included, or transport errors: unreachable host, dropped connections,
+     requests over 30 s)
   2  bad arguments, a bad URL or URLs file, an output folder that cannot be written, or one
      another live recorder writes (unless both were given disjoint --shard K/N)
 
@@ -54,7 +55,11 @@ def register(sub: Any) -> None:
     _seconds(parser, "--deadline", 86400.0, "give up on a job after this long (0: never)", "never")
     _seconds(parser, "--max-retry-after", 600.0, "cap on a server's Retry-After", "no wait")
     parser.add_argument(
-        "--concurrency", type=int, default=64, metavar="N", help="requests in flight (default 64)"
+        "--concurrency",
+        type=int,
+        default=64,
+        metavar="N",
+        help="requests in flight (default 64, at most 10000)",
     )
     parser.add_argument(
         "--max-rps",

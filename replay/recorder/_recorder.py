@@ -39,6 +39,12 @@ __all__ = [
 
 #: Ended jobs with this outcome are followed again when the same recording is resumed.
 _RESUMABLE = "abandoned"
+#: Requests in flight at most: each holds a socket and a lane; more belong in more processes.
+MAX_CONCURRENCY = 10_000
+#: Seconds a request in flight at its job's deadline may still take to be answered (and kept).
+DEADLINE_GRACE_S = 0.5
+#: The verdict on a poll that the job's deadline cut short.
+_TIMED_OUT = Verdict("timed_out", False, None)
 
 
 @dataclass(slots=True, eq=False)
@@ -64,14 +70,16 @@ class Recorder:
             (x1.5-x2 with jitter while nothing changes; back to ``interval`` when it moves).
         deadline: seconds a job is followed (from when this recorder starts following it)
             before it ends as ``timed_out``; None for no deadline.
-        concurrency, max_rps: requests in flight, and requests per second over all jobs
-            (0 or ``inf``: no cap).
+        concurrency, max_rps: requests in flight (1 to ``MAX_CONCURRENCY``; lanes are opened
+            as requests need them), and requests per second over all jobs (0 or ``inf``: no cap).
         max_retry_after: cap on a server's ``Retry-After``.
         flush_interval: seconds between writes; a killed recorder loses at most this much.
         compact_every: seconds between merges of the small files flushes leave (and once at
             close); None to merge only at close. Merged files hold up to 250,000 rows.
         give_up_after: consecutive responses without a status (transport errors included,
             429/503 with Retry-After not) before a job ends as ``protocol_error``.
+        timeout: seconds one request may take in all (connecting, headers and body), however
+            slowly the server sends; a request never outlasts its job's deadline either.
         transport: an httpx transport to send through instead of the network (tests).
         headers: extra request headers; ``Authorization`` is always dropped.
         seed: seeds the backoff jitter.
@@ -101,10 +109,12 @@ class Recorder:
         shard: str | tuple[int, int] | None = None,
     ) -> None:
         self._policy = SchedulePolicy(interval, max_interval, deadline, max_retry_after)
-        _check_count("concurrency", concurrency)
+        _check_concurrency(concurrency)
         _check_count("give_up_after", give_up_after)
         if not flush_interval > 0:
             raise UsageError(f"flush_interval must be positive seconds, got {flush_interval!r}")
+        if not 0 < timeout < math.inf:
+            raise UsageError(f"timeout must be a positive number of seconds, got {timeout!r}")
         self.out = Path(out)
         self._shard = None if shard is None else _shard(shard)
         self._buffer = WriteBuffer(self.out, shard=self._shard, writer="record")
@@ -317,14 +327,24 @@ class Recorder:
             await asyncio.sleep(next_at - time.monotonic())
 
     async def _poll(self, job: _Job) -> Verdict:
-        """Poll the job once, write the response's row; return what it means."""
-        assert self._lanes is not None and job.url is not None
+        """Poll the job once, write the response's row; return what it means.
+
+        Waiting for the rate cap and for a lane end at the job's deadline, the request itself
+        ``DEADLINE_GRACE_S`` later, whatever the server does (outcome ``timed_out``)."""
+        assert self._lanes is not None and job.url is not None and job.schedule is not None
+        deadline_at = job.schedule.deadline_at
         wait = self._bucket.reserve()
+        if wait >= deadline_at - time.monotonic():
+            await asyncio.sleep(max(0.0, deadline_at - time.monotonic()))
+            return _TIMED_OUT
         if wait > 0:
             await asyncio.sleep(wait)
         try:
-            fetched = await self._lanes.get(job.url)
-        except (httpx.HTTPError, OSError):
+            left = deadline_at - time.monotonic()
+            fetched = await self._lanes.get(job.url, within=left, grace=DEADLINE_GRACE_S)
+        except (httpx.HTTPError, OSError):  # OSError: TimeoutError too
+            if job.schedule.expired(time.monotonic()):
+                return _TIMED_OUT
             self._transport_errors += 1
             return Verdict(job.state.miss(), False, None)
         self._polls += 1
@@ -334,6 +354,7 @@ class Recorder:
             http_status=fetched.status,
             headers=fetched.headers,
             now=datetime.fromtimestamp(received / 1e6, UTC),
+            whole=not fetched.cut,
         )
         latency_ms = fetched.latency_ms
         return self._absorb(job, fields, received, latency_ms, "http")
@@ -449,6 +470,16 @@ def _shard(value: str | tuple[int, int]) -> tuple[int, int]:
 def _check_count(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(f"{name} must be a whole number of at least 1, got {value!r}")
+
+
+def _check_concurrency(value: int) -> None:
+    _check_count("concurrency", value)
+    if value > MAX_CONCURRENCY:
+        raise UsageError(
+            f"concurrency must be at most {MAX_CONCURRENCY:,} requests in flight, got {value:,}: "
+            "each holds a socket and its buffers; to follow more jobs at once, split them over "
+            "processes with --shard K/N"
+        )
 
 
 async def record(

@@ -107,12 +107,14 @@ class JobSchedule:
     ) -> float | None:
         """The time of the next poll, or None when the deadline comes first (the job times out).
 
-        A usable ``Retry-After`` wins over the backoff (and leaves the backoff where it was).
+        A usable ``Retry-After`` wins over the backoff (and leaves the backoff where it was), but
+        never brings the next poll closer than ``interval``: a ``Retry-After`` of 0, negative or
+        a date in the past must not make one job poll as fast as the server answers.
         """
         wait = capped_retry_after(retry_after_s, self._policy.max_retry_after)
         if wait is None:
             wait = self._backoff.next_delay(changed=changed)
-        at = now + wait
+        at = now + max(wait, self._policy.interval)
         return None if at >= self.deadline_at else at
 
 

@@ -179,6 +179,12 @@ def test_help_names_the_outcomes_behind_each_exit_status(
         pytest.param(["http://h/monitor/1", "--interval", "0"], "--interval: '0'", id="interval"),
         pytest.param(["http://h/monitor/1", "--concurrency", "0"], "concurrency", id="concurrency"),
         pytest.param(
+            ["http://h/monitor/1", "--concurrency", "10001"], "at most 10,000", id="concurrency-cap"
+        ),
+        pytest.param(
+            ["http://h/monitor/1", "--concurrency", "100000000"], "--shard", id="concurrency-absurd"
+        ),
+        pytest.param(
             ["http://h/monitor/1", "--interval", "x"], "is not a number of seconds", id="float"
         ),
         pytest.param(["http://h/monitor/1", "--shard", "3/2"], "not a shard", id="shard"),

@@ -354,6 +354,20 @@ def test_long_bodies_are_cut_to_the_byte_limit_without_splitting_a_character(uni
     assert body.startswith(fields["body"])
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b'{"status": "completed", "pad": "000', id="cut-inside-the-document"),
+        pytest.param(b'{"status": "completed"}', id="cut-right-after-a-whole-document"),
+    ],
+)
+def test_a_body_cut_short_is_kept_but_never_understood(body: bytes) -> None:
+    fields = normalize(body, http_status=200, whole=False)
+    assert fields["status"] is None
+    assert fields["body"] == body.decode()
+    assert fields["http_status"] == 200
+
+
 # -- Retry-After -------------------------------------------------------------------------------
 
 

@@ -81,6 +81,24 @@ def test_schedule_prefers_retry_after_over_backoff() -> None:
     assert schedule.next_poll_at(10.0, changed=False, retry_after_s=900.0) == 70.0
 
 
+@pytest.mark.parametrize(
+    ("retry_after_s", "expected"),
+    [
+        pytest.param(0.0, 10.5, id="zero"),
+        pytest.param(-5.0, 10.5, id="negative"),
+        pytest.param(-3600.0, 10.5, id="date-in-the-past"),
+        pytest.param(0.2, 10.5, id="shorter-than-interval"),
+        pytest.param(2.0, 12.0, id="longer-than-interval"),
+    ],
+)
+def test_schedule_never_polls_sooner_than_interval_whatever_retry_after_says(
+    retry_after_s: float, expected: float
+) -> None:
+    schedule = JobSchedule(SchedulePolicy(interval=0.5), 0.0, random.Random(9))
+    for _ in range(3):  # a server that says it again and again
+        assert schedule.next_poll_at(10.0, changed=False, retry_after_s=retry_after_s) == expected
+
+
 def test_schedule_retry_after_leaves_backoff_untouched() -> None:
     schedule = JobSchedule(SchedulePolicy(interval=1.0), 0.0, random.Random(6))
     schedule.next_poll_at(0.0, changed=False, retry_after_s=5.0)
