@@ -21,6 +21,8 @@ __all__ = ["MAX_SOURCES", "CompactResult", "compact", "latest_rows", "merge_swap
 
 #: At most this many files go into one output, so the names it lists in its footer stay small.
 MAX_SOURCES = 512
+#: Uncompressed bytes one merge reads at most (a merge holds a few copies of them in memory).
+MAX_MERGE_BYTES = 64 * 1024 * 1024
 _MAX_PASSES = 8
 
 
@@ -115,17 +117,27 @@ def _compact_folder(base: Path, folder: Path, kind: Kind, target_rows: int) -> N
 
 
 def _groups(footers: list[Footer], target_rows: int) -> list[list[Footer]]:
-    """Consecutive runs (in file order) of at most ``target_rows`` rows and MAX_SOURCES files."""
+    """Consecutive runs (in file order) of at most ``target_rows`` rows, ``MAX_SOURCES`` files
+    and ``MAX_MERGE_BYTES`` of uncompressed data: a merge's memory stays bounded when rows are
+    large (64 KiB bodies) as well as when they are many."""
     groups: list[list[Footer]] = []
     current: list[Footer] = []
-    rows = 0
+    rows = size = 0
     for footer in footers:
-        if current and (rows + footer.num_rows > target_rows or len(current) >= MAX_SOURCES):
+        grown = rows + footer.num_rows > target_rows or size + _bytes(footer) > MAX_MERGE_BYTES
+        if current and (grown or len(current) >= MAX_SOURCES):
             groups.append(current)
-            current, rows = [], 0
+            current, rows, size = [], 0, 0
         current.append(footer)
         rows += footer.num_rows
+        size += _bytes(footer)
     return [*groups, current] if current else groups
+
+
+def _bytes(footer: Footer) -> int:
+    """The uncompressed size of ``footer``'s file, from its row groups' metadata."""
+    meta = footer.fragment.metadata
+    return sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
 
 
 def merge_swap(base: Path, folder: Path, kind: Kind, group: list[Footer]) -> _swap.Swap:

@@ -640,3 +640,28 @@ def test_dataset_files_lists_observations_by_date_then_jobs(tmp_path: Path) -> N
     store.write_jobs(tmp_path, pd.DataFrame({"job_id": ["a"]}))
     folders = [p.relative_to(tmp_path).parent.as_posix() for p in store.dataset_files(tmp_path)]
     assert folders == ["observations/date=2026-01-05", "observations/date=2026-01-06", "jobs"]
+
+
+def test_compaction_bounds_a_merge_by_bytes_as_well_as_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replay.store import _compact
+
+    monkeypatch.setattr(_compact, "MAX_MERGE_BYTES", 300_000)
+    for i in range(12):
+        big = "".join(chr(65 + (i * 7 + k * 13) % 26) for k in range(60_000))  # no dictionary
+        frame = pd.DataFrame(
+            {
+                "job_id": [f"j{i}"],
+                "seq": [0],
+                "ts": [pd.Timestamp("2026-01-05T23:00:00Z") + pd.Timedelta(seconds=i)],
+                "status": ["inProgress"],
+                "source": "api",
+                "body": [big],
+            }
+        )
+        store.write_observations(tmp_path, frame)
+    store.compact(tmp_path, target_rows=1_000_000)
+    files = list((tmp_path / "observations").rglob("*.parquet"))
+    assert 2 <= len(files) < 12  # merged, but not into one file past the byte bound
+    assert len(store.read(tmp_path)) == 12
