@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.dates
 import numpy as np
 import pandas as pd
 import pytest
@@ -200,3 +201,48 @@ def test_an_empty_recording_draws_empty_figures(
     result = draw()
     result.ax.figure.savefig(io.BytesIO(), format="png")
     assert drawn(result) == 0
+
+
+def _cvd_lab(colour: str, vision: str) -> np.ndarray:
+    """CIELAB of ``colour`` as a viewer with ``vision`` sees it (Machado et al. 2009, severity 1)."""
+    from matplotlib.colors import to_rgb
+
+    matrices = {
+        "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                       [-0.003882, -0.048116, 1.051998]],
+        "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                         [-0.011820, 0.042940, 0.968881]],
+        "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                       [0.004733, 0.691367, 0.303900]],
+    }  # fmt: skip
+    srgb = np.asarray(to_rgb(colour))
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    seen = np.clip(np.asarray(matrices[vision]) @ linear, 0, 1)
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    white = xyz @ np.ones(3)
+    ratio = (xyz @ seen) / white
+    f = np.where(ratio > 0.008856, np.cbrt(ratio), 7.787 * ratio + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize(
+    ("palette_name", "vision"),
+    [
+        (name, vision)
+        for name in ("OUTCOME_COLOURS", "STATUS_COLOURS")
+        for vision in ("protanopia", "deuteranopia", "tritanopia")
+    ],
+)
+def test_every_palette_colour_stays_distinct_under_colour_blindness(
+    palette_name: str, vision: str
+) -> None:
+    import itertools
+
+    import replay.plots
+
+    colours: dict[str, str] = dict(getattr(replay.plots, palette_name))
+    seen = {name: _cvd_lab(colour, vision) for name, colour in colours.items()}
+    closest = min(
+        (float(np.linalg.norm(seen[a] - seen[b])), a, b) for a, b in itertools.combinations(seen, 2)
+    )
+    assert closest[0] >= 10, closest  # CIE76 distance: 10 tells two swatches apart at a glance
