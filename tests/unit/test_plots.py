@@ -143,18 +143,44 @@ def test_progress_curves_reject_bad_options_with_the_valid_ones(
 
 
 @pytest.mark.parametrize(("panel",), [("outcome",), ("error_code",), ("violation",)])
-def test_failure_mode_bars_equal_engine_counts(panel: str, fleet_obs: pd.DataFrame) -> None:
+def test_failure_mode_bars_equal_engine_counts_largest_first(
+    panel: str, fleet_obs: pd.DataFrame
+) -> None:
     summary, violations = summarize(fleet_obs), validate(fleet_obs)
-    expected = {
+    counted = {
         "outcome": outcome_counts(summary),
         "error_code": summary["error_code"].value_counts().to_dict(),
         "violation": violation_counts(violations),
     }[panel]
+    expected = dict(sorted(((k, v) for k, v in counted.items() if v), key=lambda kv: -kv[1]))
     drawn = failure_modes(summary, violations)
     assert [b.get_width() for b in drawn[panel]] == list(expected.values())
     assert drawn.counts[panel] == expected
-    labels = [t.get_text() for t in drawn.ax.get_yticklabels()]
-    assert all(name in labels for name in expected)
+    labels = [t.get_text() for t in drawn.axes[panel].get_yticklabels()]
+    assert labels == list(expected)
+
+
+def test_failure_modes_give_each_group_its_own_panel_and_scale(fleet_obs: pd.DataFrame) -> None:
+    drawn = failure_modes(summarize(fleet_obs), validate(fleet_obs))
+    assert list(drawn.axes) == ["outcome", "error_code", "violation"]
+    assert len(set(drawn.axes.values())) == 3
+    for panel, axes in drawn.axes.items():
+        longest = max(drawn.counts[panel].values())
+        assert axes.get_xlim()[1] == pytest.approx(longest * 1.3)
+
+
+def test_failure_mode_counts_are_written_inside_their_panel(fleet_obs: pd.DataFrame) -> None:
+    drawn = failure_modes(summarize(fleet_obs), validate(fleet_obs))
+    figure = drawn.ax.figure
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    for panel, axes in drawn.axes.items():
+        box = axes.get_window_extent(renderer)
+        labels = [t for t in axes.texts if t.get_text()]
+        assert len(labels) == len(drawn.counts[panel])
+        for label in labels:
+            inside = label.get_window_extent(renderer)
+            assert box.x0 <= inside.x0 and inside.x1 <= box.x1, (panel, label.get_text())
 
 
 @pytest.mark.parametrize(("stat", "reduce"), [("mean", "mean"), ("total", "sum")])
@@ -246,3 +272,11 @@ def test_every_palette_colour_stays_distinct_under_colour_blindness(
         (float(np.linalg.norm(seen[a] - seen[b])), a, b) for a, b in itertools.combinations(seen, 2)
     )
     assert closest[0] >= 10, closest  # CIE76 distance: 10 tells two swatches apart at a glance
+
+
+def test_time_in_status_names_the_statuses_other_holds() -> None:
+    obs = obs_frame({"x": [(0, "inProgress", 5.0, 202), (9, "cancelPending", 5.0, 202),
+                           (20, "cancelled", 5.0, 200)]})  # fmt: skip
+    drawn = time_in_status(summarize(obs), other=["cancelPending", "cancelled"])
+    labels = [t.get_text() for t in drawn.ax.get_legend().get_texts()]
+    assert "other (outside the policy): cancelPending, cancelled" in labels
