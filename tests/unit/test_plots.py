@@ -124,11 +124,68 @@ def test_on_grid_matches_numpy_interp_per_job(
     np.testing.assert_allclose(got, expected)
 
 
-def test_bands_switch_on_by_themselves_past_the_threshold() -> None:
-    obs = simulate(BAND_THRESHOLD + 1, seed=2).observations()
-    curves = progress_curves(obs)
+@pytest.fixture(scope="module")
+def big_obs() -> pd.DataFrame:
+    """Observations of one job more than the bands' threshold."""
+    return simulate(BAND_THRESHOLD + 1, seed=2).observations()
+
+
+def test_bands_switch_on_by_themselves_past_the_threshold(big_obs: pd.DataFrame) -> None:
+    curves = progress_curves(big_obs)
     assert curves.lines is None and curves.bands is not None
     assert int(curves.bands.counts.sum()) == len(curves.job_ids)
+
+
+def test_bands_past_the_threshold_are_small_multiples_on_shared_axes(
+    big_obs: pd.DataFrame,
+) -> None:
+    curves = progress_curves(big_obs)
+    bands = curves.bands
+    assert bands is not None
+    assert len(curves.axes) == len(bands.groups) > 1
+    first = curves.axes[0]
+    for axes, group, n in zip(curves.axes, bands.groups, bands.counts, strict=True):
+        assert axes.get_title() == f"{group}: {n:,} jobs"
+        assert axes.get_shared_x_axes().joined(first, axes)
+        assert axes.get_shared_y_axes().joined(first, axes)
+    assert int(bands.counts.sum()) + curves.left_out == big_obs["job_id"].nunique()
+
+
+@pytest.mark.parametrize(
+    ("jobs", "log"),
+    [
+        pytest.param(JOBS, False, id="jobs of 5 to 20 s: linear"),
+        pytest.param(
+            {"quick": [(0, "inProgress", 0.0, 202), (1, "completed", 100.0, 200)],
+             "slow": [(0, "inProgress", 0.0, 202), (4000, "completed", 100.0, 200)]},
+            True, id="1 s and 4000 s: log",
+        ),
+    ],
+)  # fmt: skip
+def test_progress_time_axis_is_logarithmic_when_job_lengths_span_decades(
+    jobs: dict[str, list[Any]], log: bool
+) -> None:
+    for bands in (False, True):
+        curves = progress_curves(obs_frame(jobs), bands=bands)
+        assert curves.log is log
+        assert curves.ax.get_xscale() == ("log" if log else "linear")
+
+
+def test_progress_curves_count_the_jobs_they_cannot_draw() -> None:
+    jobs = {**JOBS, "blank": [(0, "inProgress", None, 202), (8, "failed", None, 200)]}
+    curves = progress_curves(obs_frame(jobs))
+    assert curves.left_out == 1 and len(curves.job_ids) == 3
+    assert "1 job reported no percentage" in curves.ax.get_title(loc="left")
+
+
+def test_a_long_tail_on_a_linear_time_axis_is_clipped_and_said() -> None:
+    jobs = {f"j{i}": [(0, "inProgress", 0.0, 202), (10 + i, "completed", 100.0, 200)]
+            for i in range(120)}  # fmt: skip
+    jobs["late"] = [(0, "inProgress", 0.0, 202), (500, "completed", 100.0, 200)]
+    curves = progress_curves(obs_frame(jobs))
+    assert not curves.log and curves.clipped == 1
+    assert curves.ax.get_xlim()[1] < 500
+    assert "1 job polled longer" in curves.ax.get_title(loc="left")
 
 
 @pytest.mark.parametrize(
