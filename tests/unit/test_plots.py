@@ -26,6 +26,7 @@ from replay.plots import (
     failure_modes,
     fleet_timeline,
     progress_curves,
+    status_timeline,
     throughput,
     time_in_status,
 )
@@ -337,3 +338,49 @@ def test_time_in_status_names_the_statuses_other_holds() -> None:
     drawn = time_in_status(summarize(obs), other=["cancelPending", "cancelled"])
     labels = [t.get_text() for t in drawn.ax.get_legend().get_texts()]
     assert "other (outside the policy): cancelPending, cancelled" in labels
+
+
+def test_fleet_timeline_keeps_the_running_level_apart_from_the_counts_per_bucket(
+    fleet_obs: pd.DataFrame,
+) -> None:
+    drawn = fleet_timeline(fleet_obs)
+    level, events = drawn.axes
+    assert drawn.lines["running"].axes is level
+    assert {drawn.lines[n].axes for n in ("started", "completed", "failed", "throttled")} == {
+        events
+    }
+    assert level.get_ylabel() == "jobs running"
+    assert events.get_ylabel().startswith("per ") and "running" not in events.get_ylabel()
+
+
+def _legends(figure: Any) -> list[Any]:
+    """Every legend of ``figure``: its own and its axes'."""
+    found = list(figure.legends)
+    found.extend(a.get_legend() for a in figure.axes if a.get_legend() is not None)
+    return found
+
+
+FIGURES = {
+    "progress lines": lambda o, s, v: progress_curves(o, summary=s),
+    "progress bands": lambda o, s, v: progress_curves(o, summary=s, bands=True),
+    "durations": lambda o, s, v: duration_distribution(s),
+    "time in status": lambda o, s, v: time_in_status(s),
+    "fleet timeline": lambda o, s, v: fleet_timeline(o, s),
+    "job timeline": lambda o, s, v: status_timeline(o, str(v["job_id"].iloc[0]), violations=v),
+}
+
+
+@pytest.mark.parametrize("figure", list(FIGURES))
+def test_legends_sit_outside_the_data_area(figure: str, fleet_obs: pd.DataFrame) -> None:
+    summary, violations = summarize(fleet_obs), validate(fleet_obs)
+    drawn = FIGURES[figure](fleet_obs, summary, violations)
+    canvas = drawn.ax.figure.canvas
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legends = _legends(drawn.ax.figure)
+    assert legends
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        for axes in drawn.ax.figure.axes:
+            if axes.get_visible() and axes.axison:
+                assert not box.overlaps(axes.get_window_extent(renderer)), figure
