@@ -118,7 +118,7 @@ def _analyse(
     assert rec.jobs is not None  # a recording folder always has its jobs table
     matching = _matching_outcomes(summary, rec.jobs)
     report = root / "report.html"
-    report.write_text(render(rec), encoding="utf-8")
+    report.write_text(render(rec, compressed=speed), encoding="utf-8")
     result = DemoResult(
         out=root,
         recording=recording,

@@ -72,8 +72,24 @@ def after_terminal(p: Prepared, rows: np.ndarray) -> np.ndarray:
     return _by_value(_pair(p, rows), render)
 
 
+def _pct(value: object) -> str:
+    """A percentage as the body gave it, in words: ``130``, ``97.1``, ``not a number``."""
+    x = float(str(value))
+    if np.isnan(x):
+        return "not a number"
+    if np.isinf(x):
+        return "infinite" if x > 0 else "minus infinity"
+    return f"{x:.1f}".removesuffix(".0")
+
+
 def pct_out_of_range(p: Prepared, rows: np.ndarray) -> np.ndarray:
-    return _by_value(p.pct[rows], lambda v: f"percentage {v} is outside 0..100")
+    def render(value: object) -> str:
+        shown = _pct(value)
+        if np.isfinite(float(str(value))):
+            return f"percentage {shown} is outside 0..100"
+        return f"percentage is {shown}, so outside 0..100"
+
+    return _by_value(p.pct[rows], render)
 
 
 def ts_not_increasing(p: Prepared, rows: np.ndarray) -> np.ndarray:
@@ -82,7 +98,7 @@ def ts_not_increasing(p: Prepared, rows: np.ndarray) -> np.ndarray:
         [
             "same timestamp as the previous observation"
             if b == 0
-            else f"timestamp {b:g} s before the previous observation (clock went back)"
+            else f"timestamp {b:.1f} s before the previous observation (clock went back)"
             for b in back
         ],
         dtype=object,
@@ -93,7 +109,7 @@ def pct_regression(p: Prepared, rows: np.ndarray) -> np.ndarray:
     prev = p.last_before(p.pct_valid, inclusive=False)[rows]
     return np.array(
         [
-            f"percentage fell from {a:g} to {b:g}"
+            f"percentage fell from {_pct(a)} to {_pct(b)}"
             for a, b in zip(p.pct[prev], p.pct[rows], strict=True)
         ],
         dtype=object,
@@ -101,7 +117,7 @@ def pct_regression(p: Prepared, rows: np.ndarray) -> np.ndarray:
 
 
 def completed_not_100(p: Prepared, rows: np.ndarray) -> np.ndarray:
-    return _by_value(p.pct[rows], lambda v: f"completed at {float(str(v)):g}% instead of 100%")
+    return _by_value(p.pct[rows], lambda v: f"completed at {_pct(v)}% instead of 100%")
 
 
 def stalled(p: Prepared, rows: np.ndarray) -> np.ndarray:
@@ -111,12 +127,19 @@ def stalled(p: Prepared, rows: np.ndarray) -> np.ndarray:
     for s, pct, null, secs in zip(
         status, p.pct[start], p.pct_null[start], (p.ts[rows] - p.ts[start]) / 1e6, strict=True
     ):
-        at = "" if null else f" at {pct:g}%"
+        at = "" if null else f" at {_pct(pct)}%"
         out.append(
             f"no change from {s}{at} for {secs:.0f} s "
-            f"(policy {p.policy.name} stall_after_s={p.policy.stall_after_s:g})"
+            f"(policy {p.policy.name} stall_after_s={_threshold(p.policy.stall_after_s)})"
         )
     return np.array(out, dtype=object)
+
+
+def _threshold(seconds: float) -> str:
+    """A policy threshold rounded for people: ``1800``, ``6.7`` (three significant digits)."""
+    from replay._human import number
+
+    return number(seconds)
 
 
 def no_terminal(p: Prepared, rows: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from replay.plots._distributions import (
 )
 from replay.plots._eta import EtaPlot, eta_plot
 from replay.plots._progress import ProgressBands, ProgressCurves, progress_curves
-from replay.plots._style import OUTCOME_COLOURS, STATUS_COLOURS
+from replay.plots._style import OTHER_COLOUR, OUTCOME_COLOURS, STATUS_COLOURS, palette
 from replay.plots._timelines import (
     FleetTimeline,
     StatusTimeline,
@@ -20,6 +20,7 @@ from replay.plots._timelines import (
 )
 
 __all__ = [
+    "OTHER_COLOUR",
     "OUTCOME_COLOURS",
     "STATUS_COLOURS",
     "DurationDistribution",
@@ -37,6 +38,7 @@ __all__ = [
     "fleet_table",
     "fleet_timeline",
     "job_throughput",
+    "palette",
     "progress_curves",
     "status_timeline",
     "throughput",

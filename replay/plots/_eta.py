@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["EtaPlot", "eta_plot"]
 
 #: Marker colours: stuck jobs, estimates from the job's own rate, from the fleet's history.
-ETA_COLOURS = {"stuck": OUTCOME_COLOURS["failed"], "own": "#1f77b4", "fleet": "#7f7f7f"}
+ETA_COLOURS = {"stuck": OUTCOME_COLOURS["failed"], "own": "#332288", "fleet": "#777777"}
 _LABELLED = 40  # up to this many jobs get their id on the y axis
 
 

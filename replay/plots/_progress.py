@@ -9,9 +9,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from replay._human import duration, jobs
 from replay.engine import Prepared, prepare
 from replay.errors import UsageError
-from replay.plots._style import new_axes, palette
+from replay.plots._distributions import spans_decades
+from replay.plots._style import (
+    duration_axis,
+    figure_note,
+    is_bottom,
+    legend_outside,
+    new_axes,
+    new_panels,
+    note,
+    palette,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -66,6 +77,14 @@ class ProgressCurves:
     job_ids: np.ndarray
     groups: np.ndarray
     bands: ProgressBands | None = None
+    #: Every axes drawn on: one per group (small multiples of the bands), else just ``ax``.
+    axes: tuple[Axes, ...] = ()
+    #: Whether the time axis is logarithmic (relative time spanning decades).
+    log: bool = False
+    #: Jobs of ``obs`` without any percentage in 0..100: no curve.
+    left_out: int = 0
+    #: Jobs still polled past the end of a clipped (linear) time axis.
+    clipped: int = 0
 
 
 def progress_curves(
@@ -75,15 +94,19 @@ def progress_curves(
     time: str = "relative",
     summary: pd.DataFrame | None = None,
     bands: bool | None = None,
+    panels: bool | None = None,
     ax: Axes | None = None,
 ) -> ProgressCurves:
     """Return percentage-against-time curves, one per job with a percentage, coloured by ``by``.
 
-    ``time="relative"`` counts seconds since each job's first poll, ``"absolute"`` uses UTC
-    wall-clock time. ``bands`` (None: automatic past ``BAND_THRESHOLD`` jobs) draws the median,
-    50% and 90% bands per group instead of the lines; a job keeps its last percentage after
-    its last poll, and before its first one counts as 0% (relative time) or not at all (absolute
-    time: a job not started yet is left out of the quantiles).
+    ``time="relative"`` counts seconds since each job's first poll (on a log axis when the jobs'
+    lengths span ``DECADES`` powers of ten, else up to the time ``TAIL_QUANTILE`` of them had
+    ended, the clipped tail said in a note), ``"absolute"`` uses UTC wall-clock time. ``bands``
+    (None: automatic past ``BAND_THRESHOLD`` jobs) draws the median, 50% and 90% bands per group
+    instead of the lines; a job keeps its last percentage after its last poll, and before its
+    first one counts as 0% (relative time) or not at all (absolute time: a job not started yet is
+    left out of the quantiles). ``panels`` (None: when drawing bands on a figure of its own) puts
+    each group's bands in a panel of its own, all on the same axes, its job count in its title.
     """
     if time not in _TIMES:
         raise UsageError(f"time must be one of {', '.join(_TIMES)}, got {time!r}")
@@ -96,18 +119,87 @@ def progress_curves(
     job_ids = p.job_ids[drawn].astype(str)
     groups = _groups(obs, summary, by, job_ids)
     colours = palette(groups)
-    axes = new_axes(ax, constrained=False)
     use_bands = p.n_jobs > BAND_THRESHOLD if bands is None else bool(bands)
+    split = use_bands and (ax is None if panels is None else bool(panels)) and len(colours) > 1
+    where = _panels(ax, list(colours)) if split else dict.fromkeys(colours, _one_axes(ax))
+    ends = ((p.ts[p.last] - p.ts[p.first]) / 1e6)[drawn]
+    log = time == "relative" and spans_decades(ends)
     if use_bands:
         job_of_point = np.repeat(np.arange(len(cuts)), np.diff(np.r_[cuts, len(rows)]))
         before = 0.0 if time == "relative" else np.nan
-        found = _draw_bands(axes, (job_of_point, x[rows], p.pct[rows], before), groups, colours)
+        points = (job_of_point, x[rows], p.pct[rows], before)
+        found = _draw_bands(where, points, groups, colours, log=log)
         lines = None
     else:
-        lines = _draw_lines(axes, np.column_stack((x[rows], p.pct[rows])), cuts, groups, colours)
+        axes = next(iter(where.values()), _one_axes(ax))
+        xy = np.column_stack((x[rows], p.pct[rows]))
+        lines = _draw_lines(axes, xy, cuts, groups, colours)
         found = None
-    _decorate(axes, time, by, colours)
-    return ProgressCurves(axes, lines, job_ids, groups, found)
+    drawn_on = tuple(dict.fromkeys(where.values())) or (_one_axes(ax),)
+    clipped = _time_axis(drawn_on, time, ends, x[rows], log=log)
+    left_out = p.n_jobs - len(job_ids)
+    _decorate(drawn_on, time, by, colours, found)
+    if ax is None:  # on the caller's axes the caller says what it wants (``left_out``)
+        words = _progress_note(len(job_ids), left_out, clipped, ends, log=log)
+        (figure_note if split else note)(drawn_on[0], words)
+    return ProgressCurves(
+        drawn_on[0], lines, job_ids, groups, found, drawn_on, log, left_out, clipped
+    )
+
+
+def _one_axes(ax: Axes | None) -> Axes:
+    """The caller's axes, else those of a new figure (fixed margins: 10k lines draw faster)."""
+    return new_axes(ax, (10, 4.5), constrained=False) if ax is None else ax
+
+
+def _panels(ax: Axes | None, names: list[str]) -> dict[str, Axes]:
+    """A panel per group, rows of up to four, all sharing both axes."""
+    cols = len(names) if len(names) <= 3 else (-(-len(names) // 2) if len(names) <= 8 else 4)
+    rows = -(-len(names) // cols)
+    panels = new_panels(ax, (rows, cols), (11, 0.9 + 2.3 * rows), share=True)
+    for extra in panels[len(names) :]:
+        extra.set_axis_off()
+    return dict(zip(names, panels, strict=False))
+
+
+def _time_axis(
+    panels: tuple[Axes, ...], time: str, ends: np.ndarray, x: np.ndarray, *, log: bool
+) -> int:
+    """Scale and limits of the time axis; returns how many jobs a clipped axis cuts short."""
+    if time == "absolute" or not len(x):
+        return 0
+    axes = panels[0]
+    if log:
+        high = float(x.max()) * 1.2
+        low = max(float(x[x > 0].min()), high * 1e-5) / 1.2
+        for panel in panels:
+            panel.set_xscale("log")
+            panel.set_xlim(low, high)
+            duration_axis(panel.xaxis, log=True)
+        return 0
+    tail = float(np.quantile(ends, TAIL_QUANTILE)) if len(ends) else 0.0
+    clipped = int(np.count_nonzero(ends > tail * 1.02))
+    right = tail * 1.02 if clipped else max(float(x.max()), 1.0) * 1.02
+    for panel in panels:
+        panel.set_xlim(0, max(right, 1.0))
+        duration_axis(panel.xaxis, log=False)
+    return clipped if axes.get_xlim()[1] < float(x.max()) else 0
+
+
+def _progress_note(drawn: int, left_out: int, clipped: int, ends: np.ndarray, *, log: bool) -> str:
+    """What the progress figure leaves out or bends, in words."""
+    parts = [f"{jobs(drawn)} drawn"]
+    if left_out:
+        parts.append(f"{jobs(left_out)} reported no percentage in 0..100 (no curve)")
+    if log:
+        parts.append("log time axis (the jobs' lengths span decades)")
+    if clipped:
+        tail = duration(float(np.quantile(ends, TAIL_QUANTILE)))
+        parts.append(
+            f"time axis ends at {tail}, when {TAIL_QUANTILE:.0%} of the jobs had had their last "
+            f"poll: {jobs(clipped)} polled longer"
+        )
+    return "; ".join(parts)
 
 
 def on_grid(
@@ -119,39 +211,54 @@ def on_grid(
     its value is ``left``, after its last point (in time order) it keeps its value there
     (``numpy.interp`` with ``left=left``, ``right=y[-1]`` per job), for all jobs at once.
     """
-    order = np.lexsort((x, job))
-    job, x, y = job[order], x[order], y[order]
+    low = min(float(x.min()), float(grid.min())) if len(x) else 0.0
+    width = max(float(x.max()), float(grid.max())) - low + 1.0 if len(x) else 1.0
+    key = job * width + (x - low)  # orders by job, then time: one sort key
+    if len(key) and not bool((key[1:] >= key[:-1]).all()):  # points come sorted, bar clock skew
+        order = np.argsort(key, kind="stable")
+        job, key, y = job[order], key[order], y[order]
     n_jobs = int(job[-1]) + 1 if len(job) else 0
     start = np.searchsorted(job, np.arange(n_jobs), side="left")
     end = np.r_[start[1:], len(job)] - 1
-    low = min(float(x.min()), float(grid.min())) if len(x) else 0.0
-    width = max(float(x.max()), float(grid.max())) - low + 1.0 if len(x) else 1.0
-    key = job * width + (x - low)
+    slope = _slopes(key, y, end)
     out = np.empty((n_jobs, len(grid)))
     for first in range(0, n_jobs, _CHUNK):  # a few chunks, never a loop per job
         jobs = np.arange(first, min(first + _CHUNK, n_jobs))
         query = jobs[:, None] * width + (grid[None, :] - low)
-        out[jobs] = _interpolate(key, y, query, start[jobs, None], end[jobs, None], left)
+        out[jobs] = _interpolate(key, y, slope, query, start[jobs, None], left)
     return out
+
+
+def _slopes(key: np.ndarray, y: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Per point: the slope to the next point of its job; 0 at each job's last point (it keeps
+    its value after it) and where two points share a time (never interpolated from)."""
+    slope = np.zeros(len(key))
+    if len(key) > 1:
+        step = np.diff(key)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope[:-1] = np.where(step > 0, np.diff(y) / step, 0.0)
+        slope[end] = 0.0
+    return slope
 
 
 def _interpolate(
     key: np.ndarray,
     y: np.ndarray,
+    slope: np.ndarray,
     query: np.ndarray,
     start: np.ndarray,
-    end: np.ndarray,
     fill: float,
 ) -> np.ndarray:
+    """``y`` at each ``query`` key: the last point at or before it plus its slope times the gap
+    (a job's keys all lie below the next job's, so that point is never of a later job)."""
     left = np.searchsorted(key, query, side="right") - 1
     before = left < start
-    after = left >= end
-    k0 = np.clip(left, 0, len(key) - 1)
-    k1 = np.clip(left + 1, 0, len(key) - 1)
-    span = np.where(before | after, 1.0, key[k1] - key[k0])
-    frac = np.where(before | after, 0.0, (query - key[k0]) / span)
-    value = y[k0] + (y[k1] - y[k0]) * frac
-    return np.where(before, fill, np.where(after, y[np.minimum(end, len(y) - 1)], value))
+    np.maximum(left, 0, out=left)
+    value = query - key[left]
+    value *= slope[left]
+    value += y[left]
+    value[before] = fill
+    return value
 
 
 def _x_values(p: Prepared, time: str) -> np.ndarray:
@@ -195,34 +302,41 @@ def _draw_lines(
 
 
 def _draw_bands(
-    axes: Axes,
+    where: dict[str, Axes],
     points: tuple[np.ndarray, np.ndarray, np.ndarray, float],
     groups: np.ndarray,
     colours: dict[str, str],
+    *,
+    log: bool,
 ) -> ProgressBands:
     job, x, y, before = points
-    grid = _grid(job, x, whole=np.isnan(before))
+    grid = _grid(job, x, whole=np.isnan(before), log=log)
     values = on_grid(job, x, y, grid, left=before)
     names = tuple(colours)
     quantiles = np.empty((len(names), len(BAND_LEVELS), len(grid)))
     fills: list[PolyCollection] = []
     medians: list[Line2D] = []
     for g, name in enumerate(names):  # one pass per group (a handful), not per job
+        axes = where[name]
         quantiles[g] = _quantiles(values[groups == name])
         q05, q25, q50, q75, q95 = quantiles[g]
-        fills.append(axes.fill_between(grid, q05, q95, color=colours[name], alpha=0.15, lw=0))
-        fills.append(axes.fill_between(grid, q25, q75, color=colours[name], alpha=0.3, lw=0))
-        medians.extend(axes.plot(grid, q50, color=colours[name], lw=1.5))
+        fills.append(axes.fill_between(grid, q05, q95, color=colours[name], alpha=0.2, lw=0))
+        fills.append(axes.fill_between(grid, q25, q75, color=colours[name], alpha=0.45, lw=0))
+        medians.extend(axes.plot(grid, q50, color=colours[name], lw=1.8))
     counts = np.array([np.count_nonzero(groups == name) for name in names], dtype=np.int64)
     return ProgressBands(grid, names, BAND_LEVELS, quantiles, counts, tuple(fills), tuple(medians))
 
 
-def _grid(job: np.ndarray, x: np.ndarray, *, whole: bool) -> np.ndarray:
+def _grid(job: np.ndarray, x: np.ndarray, *, whole: bool, log: bool = False) -> np.ndarray:
     """The common grid: the whole span, or (``whole=False``) up to the time 99% of jobs have
-    had their last poll, so a few very long jobs do not squeeze everyone else to the left."""
+    had their last poll, so a few very long jobs do not squeeze everyone else to the left; on
+    a ``log`` axis the whole span, evenly spaced in log from the first positive time."""
     if not len(x):
         return np.zeros(0)
     end = float(x.max())
+    if log and end > 0:
+        start = max(float(x[x > 0].min()), end * 1e-5)
+        return np.geomspace(start, end, GRID_POINTS)
     if not whole:
         starts = np.flatnonzero(np.r_[True, job[1:] != job[:-1]])
         end = float(np.quantile(np.maximum.reduceat(x, starts), TAIL_QUANTILE))
@@ -238,13 +352,54 @@ def _quantiles(values: np.ndarray) -> np.ndarray:
         return np.nanquantile(values, BAND_LEVELS, axis=0)
 
 
-def _decorate(axes: Axes, time: str, by: str, colours: dict[str, str]) -> None:
+def _decorate(
+    panels: tuple[Axes, ...],
+    time: str,
+    by: str,
+    colours: dict[str, str],
+    bands: ProgressBands | None,
+) -> None:
+    """Labels and legends: a title with its job count per panel, the key outside the data."""
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
-    xlabel = "seconds since first poll" if time == "relative" else "time (UTC)"
-    axes.set(xlabel=xlabel, ylabel="percentage complete", ylim=(-2, 102))
-    if time == "absolute":
-        axes.xaxis_date(tz="UTC")
-    handles = [Line2D([], [], color=c, label=g) for g, c in colours.items()]
+    xlabel = "time since the job's first poll" if time == "relative" else "time (UTC)"
+    counts = {} if bands is None else dict(zip(bands.groups, bands.counts.tolist(), strict=True))
+    split = len(panels) > 1
+    for axes in panels:
+        axes.set_ylim(-2, 102)
+        if time == "absolute":
+            axes.xaxis_date(tz="UTC")
+    for name, axes in zip(colours, panels, strict=False) if split else ():
+        axes.set_title(f"{name}: {jobs(counts.get(name, 0))}", fontsize="medium")
+    for axes in panels:
+        spec = axes.get_subplotspec()
+        if not split or spec is None or spec.is_first_col():
+            axes.set_ylabel("percentage complete")
+        if not split or is_bottom(axes, len(colours)):
+            axes.set_xlabel(xlabel)
+    if split:
+        for axes in panels:
+            axes.tick_params(labelbottom=is_bottom(axes, len(colours)))
+        _band_key(panels, Line2D, Patch)
+        return
+    handles = [
+        Line2D([], [], color=c, label=f"{g} ({counts[g]:,})" if g in counts else g)
+        for g, c in colours.items()
+    ]
     if handles:
-        axes.legend(handles=handles, title=by, fontsize="small")
+        legend_outside(panels[0], handles=handles, title=by)
+
+
+def _band_key(panels: tuple[Axes, ...], line: type, patch: type) -> None:
+    """What the shades mean, once for all the panels, right of them."""
+    handles = [
+        line([], [], color="#555555", lw=1.8, label="median job"),
+        patch(color="#555555", alpha=0.45, lw=0, label="middle 50% of jobs"),
+        patch(color="#555555", alpha=0.2, lw=0, label="middle 90% of jobs"),
+    ]
+    figure = panels[0].figure
+    if figure.get_layout_engine() is not None:
+        figure.legend(handles=handles, loc="outside right upper", fontsize="small")
+    else:
+        legend_outside(panels[-1], handles=handles)

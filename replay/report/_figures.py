@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from replay.report._data import Recording
+from replay.report._numbers import unknown_statuses
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -65,7 +66,11 @@ def recording_figures(rec: Recording) -> list[Embedded]:
             "Duration distributions",
             plots.duration_distribution(summary).ax,
         ),
-        _embed("time-in-status", "Time in status", plots.time_in_status(summary).ax),
+        _embed(
+            "time-in-status",
+            "Time in status",
+            plots.time_in_status(summary, other=unknown_statuses(rec)["status"]).ax,
+        ),
         _embed("throughput", "Throughput", plots.throughput(summary, rec.jobs).ax),
         _embed("fleet-timeline", "Fleet timeline", plots.fleet_timeline(obs, sampled).ax),
     ]
@@ -117,12 +122,10 @@ def _overlaid_obs(recs: list[Recording]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(parts, ignore_index=True), pd.concat(summaries, ignore_index=True)
 
 
-def job_strip(obs: pd.DataFrame, job_id: str, violations: pd.DataFrame) -> str:
-    """The job's status timeline (statuses as a strip, percentage and violations overlaid)."""
-    import matplotlib.pyplot as plt
-
+def job_strip(obs: pd.DataFrame, job_id: str, violations: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """The job's status timeline (statuses as a strip, percentage and violations overlaid), and
+    its runs of one status (``status, start_s, end_s``) that the HTML strip shows the same way."""
     from replay.plots import status_timeline
 
-    _, ax = plt.subplots(figsize=(9, 1.8), layout="constrained")
-    drawn = status_timeline(obs, job_id, violations=violations, ax=ax)
-    return data_uri(drawn.ax.figure, tight=False)
+    drawn = status_timeline(obs, job_id, violations=violations)
+    return data_uri(drawn.ax.figure, tight=False), drawn.segments

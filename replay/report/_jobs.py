@@ -5,16 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from replay import _human
 from replay.report._data import Recording
 from replay.report._figures import job_strip
-from replay.report._numbers import job_anchor, seconds
+from replay.report._numbers import job_anchor
 
 __all__ = ["JobSection", "Segment", "job_sections"]
-
-_NO_STATUS = "(none)"
 
 
 @dataclass(frozen=True)
@@ -29,15 +27,17 @@ class Segment:
 
 @dataclass(frozen=True)
 class JobSection:
-    """What the report shows of one job."""
+    """What the report shows of one job: its facts, strip (and the strip's key), timeline image,
+    transitions and violations, every value already in words."""
 
     job_id: str
     anchor: str
     facts: dict[str, str]
     segments: list[Segment]
     image: str | None
-    transitions: list[dict[str, Any]]
-    violations: list[dict[str, Any]]
+    transitions: list[dict[str, str]]
+    violations: list[dict[str, str]]
+    key: dict[str, str]
 
 
 def job_sections(rec: Recording, top: pd.DataFrame) -> list[JobSection]:
@@ -50,7 +50,7 @@ def job_sections(rec: Recording, top: pd.DataFrame) -> list[JobSection]:
     obs = rec.obs[rec.obs["job_id"].astype(str).isin(ids).to_numpy()]
     obs = obs.assign(job_id=obs["job_id"].astype(str))
     moves = transitions(obs, rec.policy) if len(obs) else pd.DataFrame({"job_id": []})
-    strips = _segments(obs)
+    present = set(obs["job_id"])
     summary = rec.summary.assign(job_id=rec.summary["job_id"].astype(str)).set_index("job_id")
     mine = rec.violations[rec.violations["job_id"].astype(str).isin(ids).to_numpy()]
     by_job = dict(list(mine.groupby(mine["job_id"].astype(str), sort=False)))
@@ -58,15 +58,18 @@ def job_sections(rec: Recording, top: pd.DataFrame) -> list[JobSection]:
     sections = []
     for job_id in ids:  # one section per linked job (at most --top), never per observation
         own = by_job.get(job_id, mine.iloc[:0])
+        image, runs = job_strip(obs, job_id, own) if job_id in present else (None, None)
+        segments = strip_segments(runs)
         sections.append(
             JobSection(
                 job_id,
                 job_anchor(job_id),
                 _facts(summary, job_id),
-                strips.get(job_id, []),
-                job_strip(obs, job_id, own) if job_id in strips else None,
-                _records(moves_by_job.get(job_id)),
-                _records(own.drop(columns=["job_id"])),
+                segments,
+                image,
+                transition_rows(moves_by_job.get(job_id)),
+                violation_rows(own),
+                {s.status: s.colour for s in segments},
             )
         )
     return sections
@@ -76,47 +79,65 @@ def _facts(summary: pd.DataFrame, job_id: str) -> dict[str, str]:
     if job_id not in summary.index:
         return {}
     row: dict[Any, Any] = summary.loc[job_id].to_dict()
+    final = row["final_status"]
     return {
         "outcome": str(row["outcome"]),
-        "final status": str(row["final_status"]),
-        "duration": seconds(float(row["duration_s"])),
-        "observations": str(int(row["n_obs"])),
-        "max percentage": "n/a" if pd.isna(row["max_pct"]) else f"{float(row['max_pct']):.0f}",
+        "final status": "none (no poll carried a status)" if pd.isna(final) else str(final),
+        "duration": _human.duration(row["duration_s"]),
+        "observations": _human.count(row["n_obs"]),
+        "max percentage": _human.pct(row["max_pct"]),
         "error code": "none" if pd.isna(row["error_code"]) else str(row["error_code"]),
-        "first poll (UTC)": f"{row['first_ts']:%Y-%m-%d %H:%M:%S}",
+        "first poll": _human.timestamp(row["first_ts"]),
     }
 
 
-def _segments(obs: pd.DataFrame) -> dict[str, list[Segment]]:
-    """Runs of one status per job, as shares of each job's polled time (vectorised over rows)."""
-    from replay.plots import STATUS_COLOURS
+def strip_segments(runs: pd.DataFrame | None) -> list[Segment]:
+    """The runs of one status of the job's timeline as shares of its polled time, coloured as
+    the timeline colours them (a poll without a status continues the run before it)."""
+    from replay.plots import STATUS_COLOURS, palette
 
-    if not len(obs):
-        return {}
-    frame = obs.sort_values(["job_id", "seq"], kind="stable")
-    job = frame["job_id"].to_numpy()
-    status = frame["status"].astype(object).where(frame["status"].notna(), _NO_STATUS).to_numpy()
-    ts = (frame["ts"] - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
-    new_job = np.r_[True, job[1:] != job[:-1]]
-    start = np.flatnonzero(new_job | np.r_[True, status[1:] != status[:-1]])
-    job_end = np.flatnonzero(np.r_[new_job[1:], True])  # last row of each job
-    last_of_job = job_end[np.cumsum(new_job)[start] - 1]
-    nxt = np.r_[start[1:], len(frame)]
-    same_job = nxt <= last_of_job
-    end_ts = np.where(same_job, ts[np.minimum(nxt, len(ts) - 1)], ts[last_of_job])
-    first_ts = ts[np.flatnonzero(new_job)][np.cumsum(new_job)[start] - 1]
-    span = np.maximum(ts[last_of_job] - first_ts, 1e-9)
-    width = np.maximum(100 * (end_ts - ts[start]) / span, 0.0)
-    out: dict[str, list[Segment]] = {}
-    for j, s, w, a, b in zip(job[start], status[start], width, ts[start], end_ts, strict=True):
-        colour = STATUS_COLOURS.get(str(s), "#000000")
-        title = f"{s}: {seconds(float(b - a))}"
-        out.setdefault(str(j), []).append(Segment(str(s), round(float(w), 3), colour, title))
+    if runs is None or not len(runs):
+        return []
+    colours = palette(runs["status"], STATUS_COLOURS)
+    start, end = runs["start_s"].to_numpy(float), runs["end_s"].to_numpy(float)
+    span = float(end.max() - start.min())
+    out = []
+    for i, (status, a, b) in enumerate(zip(runs["status"].astype(str), start, end, strict=True)):
+        last = i == len(runs) - 1
+        length = "at the last poll" if last and b <= a else _human.duration(b - a)
+        share = max(b - a, 0.0) / span if span > 0 else 1 / len(runs)  # one poll: all of it
+        width = round(100 * share, 3)
+        out.append(Segment(status, width, colours[status], f"{status}: {length}"))
     return out
 
 
-def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
+def transition_rows(frame: pd.DataFrame | None) -> list[dict[str, str]]:
+    """The job's changes of status, each value in words (times to the second, with the zone)."""
     if frame is None or not len(frame):
         return []
-    shown = frame.drop(columns=["job_id"], errors="ignore").astype(object)
-    return list(shown.where(shown.notna(), "").to_dict("records"))  # type: ignore[arg-type]
+    return [
+        {
+            "from": str(row["from_status"]),
+            "to": str(row["to_status"]),
+            "at": _human.timestamp(row["ts_to"]),
+            "after": _human.duration(row["dwell_s"]),
+            "pct_from": _human.pct(row["pct_from"]),
+            "pct_to": _human.pct(row["pct_to"]),
+            "allowed": "yes" if bool(row["allowed"]) else "no",
+        }
+        for row in frame.to_dict("records")
+    ]
+
+
+def violation_rows(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """The job's violations, each value in words."""
+    return [
+        {
+            "seq": _human.count(row["seq"]),
+            "ts": _human.timestamp(row["ts"]),
+            "code": str(row["code"]),
+            "severity": str(row["severity"]),
+            "detail": str(row["detail"]),
+        }
+        for row in frame.to_dict("records")
+    ]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from replay import _human
 from replay.report._data import Recording
 from replay.status import DIALECT_STATUSES
 
@@ -37,25 +38,8 @@ class Metric:
 
 
 def seconds(value: float | None) -> str:
-    """A duration for people: ``45 s``, ``12.5 min``, ``3.2 h``."""
-    if value is None or not np.isfinite(value):
-        return "n/a"
-    if value < 120:
-        return f"{value:.0f} s" if value >= 10 else f"{value:.1f} s"
-    if value < 7200:
-        return f"{value / 60:.1f} min"
-    return f"{value / 3600:.1f} h"
-
-
-def _rate(value: float | None, unit: str) -> str:
-    if value is None or not np.isfinite(value):
-        return "n/a"
-    if unit == "percent":
-        return f"{value:.3g} %/s"
-    for prefix, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if value >= size:
-            return f"{value / size:.1f} {prefix}/s"
-    return f"{value:.0f} B/s"
+    """A duration for people: ``45 s``, ``12 min 05 s``, ``1 h 02 min`` (``n/a`` unknown)."""
+    return _human.duration(value)
 
 
 def headline(rec: Recording) -> list[Metric]:
@@ -67,7 +51,7 @@ def headline(rec: Recording) -> list[Metric]:
     done = float((summary["outcome"].astype(str) == "completed").mean()) if n else None
     metrics = [
         Metric("jobs", float(n), f"{n:,}", "count"),
-        Metric("success rate", done, "n/a" if done is None else f"{100 * done:.1f}%", "share"),
+        Metric("success rate", done, _human.share(done), "share"),
     ]
     durations = summary["duration_s"].to_numpy(dtype=np.float64)
     durations = durations[np.isfinite(durations)]
@@ -77,9 +61,11 @@ def headline(rec: Recording) -> list[Metric]:
     rates = job_throughput(summary, rec.jobs) if n else pd.DataFrame({"rate": [], "unit": []})
     unit = str(rates["unit"].iloc[0]) if len(rates) else "percent"
     median = float(rates["rate"].median()) if len(rates) else None
-    metrics.append(Metric(f"throughput (median job, {unit})", median, _rate(median, unit), "size"))
+    metrics.append(
+        Metric(f"throughput (median job, {unit})", median, _human.rate(median, unit), "size")
+    )
     fleet = _fleet_rate(summary, rates)
-    metrics.append(Metric(f"fleet throughput ({unit})", fleet, _rate(fleet, unit), "size"))
+    metrics.append(Metric(f"fleet throughput ({unit})", fleet, _human.rate(fleet, unit), "size"))
     return metrics
 
 

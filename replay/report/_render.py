@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from replay import _human
 from replay.errors import UsageError
 from replay.report._data import Recording, load_recording, top_violations
 from replay.report._figures import comparison_figures, recording_figures
@@ -63,8 +64,12 @@ def write_report(
     return out
 
 
-def render(rec: Recording, *, top: int = 50) -> str:
-    """The report of an analysed recording."""
+def render(rec: Recording, *, top: int = 50, compressed: float | None = None) -> str:
+    """The report of an analysed recording.
+
+    ``compressed``: how many times faster than real time the recording's clock ran (a simulated
+    demo), said at the top so its figures are not mistaken for real ones.
+    """
     if top < 0:
         raise UsageError(f"top must be 0 or more violations to list, got {top}")
     chosen = top_violations(rec.violations, top)
@@ -82,6 +87,7 @@ def render(rec: Recording, *, top: int = 50) -> str:
         sections=job_sections(rec, chosen),
         sample=_sample_note(rec),
         provenance=provenance(rec),
+        compressed=compressed if compressed and compressed > 1 else None,
     )
 
 
@@ -175,13 +181,11 @@ def _template(name: str) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["pct"] = lambda v: f"{100 * float(v):.1f}%"
+    env.filters["pct"] = _human.share
     env.filters["when"] = _when
     return env.get_template(name)
 
 
 def _when(value: Any) -> str:
-    """A UTC timestamp to the millisecond (``2026-01-05 23:36:16.138``)."""
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    return str(value)
+    """A timestamp to the second with its zone (``2026-01-05 23:36:16 UTC``)."""
+    return _human.timestamp(value)

@@ -29,6 +29,11 @@ FLEET_CACHE = 8
 #: Table rows shown at most per job (transitions, violations).
 MAX_ROWS = 200
 _WINDOW_STEPS = 100
+# Fixed margins, not a layout engine (constrained layout costs more than the drawing), given to
+# each redraw's subplots (Figure.clear resets subplots_adjust); room on the right of each plot
+# for its legend, which sits outside the data.
+_FLEET_MARGINS = {"left": 0.06, "right": 0.98, "bottom": 0.22, "top": 0.9, "wspace": 0.5}
+_JOB_MARGINS = {"left": 0.09, "right": 0.8, "bottom": 0.1, "top": 0.93, "hspace": 0.3}
 
 
 class Explorer:
@@ -144,11 +149,8 @@ class Explorer:
     def _build_views(self, w: Any) -> None:
         from matplotlib.figure import Figure
 
-        # Fixed margins, not a layout engine: constrained layout costs more than the drawing.
         self.fleet_figure = Figure(figsize=(11, 3.8))
-        self.fleet_figure.subplots_adjust(left=0.06, right=0.98, bottom=0.22, top=0.9, wspace=0.2)
         self.job_figure = Figure(figsize=(8, 5))
-        self.job_figure.subplots_adjust(left=0.09, right=0.97, bottom=0.1, top=0.93, hspace=0.3)
         self.fleet_png = w.Image(format="png")
         self.job_png = w.Image(format="png")
         self.job_info = w.HTML()
@@ -233,7 +235,7 @@ class Explorer:
 
         fig = self.fleet_figure
         fig.clear()
-        left, right = fig.subplots(1, 2, width_ratios=(3, 2))
+        left, right = fig.subplots(1, 2, width_ratios=(3, 2), gridspec_kw=_FLEET_MARGINS)
         self.fleet_curves = None
         if keep.any():
             rows = self.index.rows_of(keep)
@@ -253,7 +255,7 @@ class Explorer:
         job = self._shown = self.selected
         fig = self.job_figure
         fig.clear()
-        top, bottom = fig.subplots(2, 1, sharex=True)
+        top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw=_JOB_MARGINS)
         if job is None:
             self.job_curves = self.job_timeline = None
             top.set_title("no job passes the filters")
@@ -333,6 +335,9 @@ def _job_info(row: pd.Series, eta: pd.Series | None) -> str:
     if eta is None:
         return text
     if bool(eta["stuck"]):
-        return f"{text}<br><b style='color:#d62728'>stuck</b>: {eta['reason']}"
+        from replay.plots import OUTCOME_COLOURS
+
+        stuck = OUTCOME_COLOURS["failed"]
+        return f"{text}<br><b style='color:{stuck}'>stuck</b>: {eta['reason']}"
     end = "unknown" if pd.isna(eta["eta"]) else f"{pd.Timestamp(eta['eta']):%Y-%m-%d %H:%M:%S} UTC"
     return f"{text}<br>running: estimated end {end} (from the {eta['basis']} rate)"

@@ -99,3 +99,82 @@ def test_distributions_reject_frames_missing_their_columns(
 ) -> None:
     with pytest.raises(UsageError, match=message):
         call(summary)  # type: ignore[operator]
+
+
+def _summary_of(durations: list[float], outcome: str = "completed") -> pd.DataFrame:
+    """A summary-shaped frame of jobs with these durations (all one outcome)."""
+    return pd.DataFrame(
+        {
+            "job_id": [f"j{i}" for i in range(len(durations))],
+            "outcome": outcome,
+            "duration_s": durations,
+            "max_pct": 100.0,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("durations", "log"),
+    [
+        pytest.param([0, 0, 2, 30, 900, 3600], True, id="zero-second jobs and four decades"),
+        pytest.param([0.5, 3, 70, 6000], True, id="four decades, no zero"),
+        pytest.param([0, 12, 20, 45], False, id="zero-second jobs, under two decades"),
+        pytest.param([10, 20, 50], False, id="one decade"),
+    ],
+)
+def test_durations_spanning_decades_get_a_log_axis_even_with_zero_second_jobs(
+    durations: list[float], log: bool
+) -> None:
+    drawn = duration_distribution(_summary_of(durations))
+    assert drawn.ax.get_xscale() == ("log" if log else "linear")
+    assert drawn.log is log
+
+
+def test_zero_second_jobs_are_counted_apart_in_words() -> None:
+    drawn = duration_distribution(_summary_of([0, 0, 0, 4, 60, 7200]))
+    assert drawn.zero == {"completed": 3} and drawn.counts == {"completed": 6}
+    note = drawn.ax.get_title(loc="left")
+    assert "3 jobs lasted 0 s" in note and "log" in note
+
+
+def test_each_percentile_is_labelled_with_its_value(summary: pd.DataFrame) -> None:
+    from replay._human import duration
+
+    drawn = duration_distribution(summary)
+    legend = {t.get_text() for t in drawn.ax.get_legend().get_texts()}
+    for outcome, row in drawn.percentiles.iterrows():
+        values = " · ".join(duration(v) for v in row)
+        assert f"{outcome} ({drawn.counts[str(outcome)]:,}): {values}" in legend
+    fleet = np.percentile(summary["duration_s"], [50, 90, 99])
+    (top,) = drawn.ax.child_axes
+    shown = [t.get_text().split() for t in top.get_xticklabels()]
+    assert [" ".join(words[1:]) for words in shown] == [duration(v) for v in fleet]
+    assert [words[0] for words in shown] == ["p50", "p90", "p99"]
+
+
+def _throughput_summary() -> pd.DataFrame:
+    """Two completed jobs with a rate, one of a single poll, one that copied nothing."""
+    frame = _summary_of([10.0, 20.0, 0.0, 30.0])
+    frame.loc[3, ["outcome", "max_pct"]] = ("failed", 0.0)
+    return frame
+
+
+def test_throughput_says_how_many_jobs_it_leaves_out_and_why() -> None:
+    summary = _throughput_summary()
+    drawn = throughput(summary)
+    assert drawn.left_out == {
+        "lasted 0 s (a single poll: no rate)": 1,
+        "copied nothing (a rate of 0 has no place on a log axis)": 1,
+    }
+    note = drawn.ax.figure.get_suptitle()
+    assert note.startswith("2 of 4 jobs not drawn: 1 lasted 0 s")
+    assert drawn.ax.get_title() == "completed: 2 of 3 jobs, median 7.5 %/s"
+
+
+def test_a_single_job_s_throughput_axis_carries_no_offset_label() -> None:
+    summary = _summary_of([12.0]).assign(size_bytes=15_408_720.0)
+    drawn = throughput(summary)
+    drawn.ax.figure.canvas.draw()
+    assert drawn.ax.xaxis.get_offset_text().get_text() == ""
+    labels = [t.get_text() for t in drawn.ax.get_xticklabels() if t.get_text()]
+    assert labels and all(label.endswith("B/s") for label in labels)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import matplotlib
 
@@ -111,3 +112,70 @@ def test_fleet_buckets_count_running_started_ended_and_throttled(
 def test_fleet_timeline_rejects_a_calendar_frequency() -> None:
     with pytest.raises(UsageError, match="fixed duration"):
         fleet_timeline(obs_frame(JOB), freq="MS")
+
+
+def _overlaps(boxes: list[Any]) -> list[tuple[int, int]]:
+    """Pairs of boxes (by index) that overlap."""
+    return [
+        (i, j) for (i, a), (j, b) in itertools.combinations(enumerate(boxes), 2) if a.overlaps(b)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("codes_at"),
+    [
+        pytest.param([(90.0, "unknown_status"), (90.0, "no_terminal")], id="same timestamp"),
+        pytest.param([(30.0, "a"), (30.5, "b"), (31.0, "c")], id="half a second apart"),
+        pytest.param([(0.0, "first"), (100.0, "middle"), (199.0, "x"), (200.0, "y")], id="edges"),
+    ],
+)
+def test_violation_names_never_print_over_each_other(codes_at: list[tuple[float, str]]) -> None:
+    obs = obs_frame(JOB)
+    violations = pd.DataFrame(
+        {
+            "job_id": "j",
+            "ts": [T0 + pd.Timedelta(seconds=t) for t, _ in codes_at],
+            "code": [c for _, c in codes_at],
+        }
+    )
+    drawn = status_timeline(obs, "j", violations=violations)
+    drawn.ax.figure.canvas.draw()
+    renderer = drawn.ax.figure.canvas.get_renderer()
+    names = [t for t in drawn.ax.texts if t.get_text()]
+    assert sorted(c for t in names for c in t.get_text().split("\n")) == sorted(
+        {c for _, c in codes_at}
+    )
+    boxes = [t.get_window_extent(renderer) for t in names]
+    assert _overlaps(boxes) == []
+    frame = drawn.ax.get_window_extent(renderer)
+    assert all(frame.x0 - 1 <= b.x0 and b.x1 <= frame.x1 + 1 for b in boxes)
+
+
+def test_a_one_poll_job_draws_no_negative_seconds_and_says_why() -> None:
+    drawn = status_timeline(obs_frame({"one": [(0, "inProgress", 0.0, 401)]}), "one")
+    low, high = drawn.ax.get_xlim()
+    assert low == 0 and high > 0
+    assert "single poll" in drawn.ax.get_title(loc="left")
+    drawn.ax.figure.canvas.draw()
+    ticks = [t.get_text() for t in drawn.ax.get_xticklabels() if t.get_text()]
+    assert ticks and not [t for t in ticks if t.startswith(("-", "−"))]
+
+
+def test_polls_without_a_status_continue_the_run_before_them() -> None:
+    obs = obs_frame(
+        {
+            "h": [
+                (0, "inProgress", 10.0, 202),
+                (20, None, None, 200),  # an HTML body on HTTP 200: no status
+                (40, None, None, 200),
+                (60, "completed", 100.0, 200),
+            ]
+        }
+    )
+    drawn = status_timeline(obs, "h")
+    assert list(drawn.segments["status"]) == ["inProgress", "completed"]
+    np.testing.assert_allclose(drawn.segments["end_s"], [60.0, 60.0])
+    assert drawn.unread is not None
+    np.testing.assert_allclose(drawn.unread.get_xdata(), [20.0, 40.0])
+    time_in = summarize(obs).iloc[0]
+    assert time_in["time_in_inProgress_s"] == 60.0

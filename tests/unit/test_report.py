@@ -174,7 +174,7 @@ def test_unknown_statuses_show_when_each_first_appeared(
         first = rows.loc[rows["ts"].idxmin()]
         cells = text[text.index(status) : text.index(status) + 5]
         assert cells[1:] == [
-            first["ts"].strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+            first["ts"].strftime("%Y-%m-%d %H:%M:%S UTC"),
             str(first["job_id"]),
             str(rows["job_id"].nunique()),
             str(len(rows)),
@@ -263,3 +263,129 @@ def test_top_violations_show_every_code_before_repeating_one(recording: Path) ->
     firsts = violations.sort_values(["ts", "job_id", "seq"]).drop_duplicates("code")
     picked = top[["job_id", "seq"]].to_numpy().tolist()
     assert sorted(picked) == sorted(firsts[["job_id", "seq"]].to_numpy().tolist())
+
+
+#: What a reader must never see: Python's and pandas' raw values, floats to many decimals,
+#: timestamps below the second, dict reprs.
+RAW = re.compile(
+    r"\b(nan|NaN|NaT|None|inf)\b|<NA>|dtype|\d\.\d{4,}|\{'|:\d\d\.\d+\b|\d+\.\d+e[+-]?\d"
+)
+
+
+@pytest.fixture(scope="module")
+def scaled_report(recording: Path) -> Page:
+    """The report of ``recording`` with the stall threshold scaled as the demo scales it."""
+    import dataclasses
+
+    from replay.report._render import render
+
+    policy = replay.load_policy()
+    scaled = dataclasses.replace(policy, stall_after_s=policy.stall_after_s / 267.123)
+    return parse(render(load_recording(recording, policy=scaled), top=40))
+
+
+def test_no_raw_value_reaches_the_reader(scaled_report: Page) -> None:
+    shown = [t for t in scaled_report.text if RAW.search(t)]
+    assert shown == []
+
+
+@pytest.mark.parametrize(
+    ("detail", "expected"),
+    [
+        ("pct_out_of_range", r"^percentage is not a number, so outside 0\.\.100$"),
+        ("stalled", r"for \d+ s \(policy graph-beta stall_after_s=6\.74\)$"),
+        ("ts_not_increasing", r"^timestamp \d+\.\d s before the previous observation"),
+    ],
+)
+def test_violation_details_read_in_rounded_words(
+    scaled_report: Page, detail: str, expected: str
+) -> None:
+    text = scaled_report.text
+    rows = [text[i + 2] for i, cell in enumerate(text[:-2]) if cell == detail]
+    assert rows and any(re.search(expected, row) for row in rows), rows[:3]
+
+
+def test_a_compressed_recording_says_so_and_by_how_much_at_the_top() -> None:
+    from replay.report._render import render
+
+    frame = obs_frame({"a": [(0, "inProgress", 0.0, 202), (3, "completed", 100.0, 200)]})
+    text = parse(render(load_recording(frame, name="demo"), compressed=267.4)).text
+    start = text.index("Copy report: demo")
+    banner = " ".join(text[start + 1 : start + 3])
+    assert "time compressed 267×" in banner
+    assert "not real copy figures" in banner
+
+
+def _style(html: str) -> str:
+    return html[html.index("<style>") : html.index("</style>")]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "h1,h2,h3,h4{break-after:avoid;page-break-after:avoid}",
+        "figure,img,.strip,.key,.cards,.card,tr,thead{break-inside:avoid;page-break-inside:avoid}",
+    ],
+)
+def test_print_keeps_headings_with_what_follows_and_figures_whole(
+    report: tuple[str, Page], rule: str
+) -> None:
+    style = _style(report[0])
+    print_rules = style[style.index("@media print{") :]
+    assert rule in print_rules
+
+
+def test_every_figure_keeps_its_heading_and_every_table_scrolls_in_its_own_box(
+    report: tuple[str, Page],
+) -> None:
+    html = report[0]
+    assert ".scroll{max-width:100%;overflow-x:auto}" in _style(html)
+    assert html.count("<table>") == html.count('<div class="scroll"><table>') > 0
+    for key in ("progress-curves", "failure-modes", "duration-distribution", "fleet-timeline"):
+        section = html[html.index(f'<section id="{key}">') :]
+        assert section.startswith(f'<section id="{key}">\n<figure>\n<h2>')
+
+
+def test_each_job_strip_shows_the_timeline_s_runs_with_a_key(recording: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from replay.plots import status_timeline
+    from replay.report._data import top_violations
+    from replay.report._jobs import job_sections
+
+    rec = load_recording(recording)
+    sections = job_sections(rec, top_violations(rec.violations, 30))
+    missing = rec.violations.loc[rec.violations["code"] == "missing_status", "job_id"]
+    assert set(missing.astype(str)) & {s.job_id for s in sections}
+    for section in sections:
+        drawn = status_timeline(rec.obs, section.job_id)
+        runs = drawn.segments
+        plt.close(drawn.ax.figure)
+        assert [s.status for s in section.segments] == list(runs["status"])
+        assert "(none)" not in section.key
+        assert set(section.key) == set(runs["status"])
+        total = sum(s.width for s in section.segments)
+        assert total == pytest.approx(100 if len(runs) else 0, abs=0.01)  # no status: no strip
+
+
+def test_figures_count_the_same_jobs_as_the_headline(recording: Path) -> None:
+    from replay import plots
+    from replay.report._numbers import headline
+
+    rec = load_recording(recording)
+    jobs = len(rec.summary)
+    numbers = {m.name: m.text for m in headline(rec)}
+    assert numbers["jobs"] == f"{jobs:,}"
+    durations = plots.duration_distribution(rec.summary)
+    assert sum(durations.counts.values()) + durations.unknown == jobs
+    (top,) = durations.ax.child_axes
+    shown = [" ".join(t.get_text().split()[1:]) for t in top.get_xticklabels()]
+    assert shown == [numbers[f"p{q} duration"] for q in (50, 90, 99)]
+    speed = plots.throughput(rec.summary, rec.jobs)
+    drawn = int((speed.values["rate"] > 0).sum())
+    assert drawn + sum(speed.left_out.values()) == jobs
+    curves = plots.progress_curves(rec.obs, summary=rec.summary)
+    assert len(curves.job_ids) + curves.left_out == jobs
+    modes = plots.failure_modes(rec.summary, rec.violations)
+    assert sum(modes.counts["outcome"].values()) == jobs
+    assert int(plots.fleet_timeline(rec.obs, rec.summary).table["started"].sum()) == jobs
