@@ -1,26 +1,50 @@
-"""Benchmark datasets: simulated recordings cached under ``benchmarks/.data/`` by size and seed."""
+"""Benchmark datasets: simulated and recorder-layout recordings, cached under ``benchmarks/.data/``."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-__all__ = ["DATA_DIR", "Dataset", "sample_of", "simulated"]
+__all__ = [
+    "COMPACT_EVERY_S",
+    "DATA_DIR",
+    "LAYOUTS",
+    "Dataset",
+    "layout_of",
+    "recorded",
+    "sample_of",
+    "simulated",
+]
 
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 _STAMP = "stamp.json"
-# The modules whose code decides the bytes of a simulated recording: a change rebuilds the cache.
-_SOURCES = ("simulate", "store", "schema.py", "payload.py")
+# The modules whose code decides the bytes of a recording: a change rebuilds the cache (the
+# store's read path, store/_frames.py, does not).
+_SOURCES = (
+    "simulate",
+    "schema.py",
+    "payload.py",
+    "store/_compact.py",
+    "store/_dataset.py",
+    "store/files.py",
+    "store/writer.py",
+)
+#: Simulated seconds between the recorder-layout build's compactions (the recorder's default).
+COMPACT_EVERY_S = 600
+_SECOND_US = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,102 @@ def simulated(n_jobs: int, seed: int, name: str, root: Path = DATA_DIR) -> Datas
     with _building(path) as tmp:
         simulate(n_jobs, seed=seed).write(tmp)
     return _stamped(path, name, n_jobs, time.perf_counter() - start, fingerprint)
+
+
+def recorded(n_jobs: int, seed: int, name: str, root: Path = DATA_DIR) -> Dataset:
+    """Return the fleet of ``simulated(n_jobs, seed)`` written the way ``replay record`` writes it.
+
+    Rows are replayed in poll-time order (every row sorted by ``ts``, jobs interleaved) and
+    flushed once per simulated second through the recorder's own ``WriteBuffer`` (one file per
+    second and UTC date, as ``flush_interval=1`` leaves them), job rows when a job is first
+    seen and when it ends; every ``COMPACT_EVERY_S`` simulated seconds, and once at the end,
+    the buffer's own compaction merges the small files, as the recorder does. The build skips
+    the store's fsync calls (``_no_fsync``): they make files durable, not different, and
+    twenty thousand of them would dominate the build.
+    """
+    path = root / f"rec-{n_jobs}jobs-seed{seed}"
+    fingerprint = _fingerprint() + "-recorded"
+    cached = _cached(path, name, fingerprint)
+    if cached is not None:
+        return cached
+    from replay.simulate import simulate
+
+    start = time.perf_counter()
+    fleet = simulate(n_jobs, seed=seed)
+    with _building(path) as tmp, _no_fsync():
+        _record(fleet.observations(), fleet.jobs, tmp)
+    return _stamped(path, name, n_jobs, time.perf_counter() - start, fingerprint)
+
+
+def _record(observations: pd.DataFrame, jobs: pd.DataFrame, out: Path) -> None:
+    """Write ``observations`` and ``jobs`` to ``out`` one simulated second at a time."""
+    from replay.schema import observations_table
+    from replay.store.writer import WriteBuffer
+
+    rows, row_s = _by_second(observations_table(observations, source="simulated"), "ts")
+    events, event_s = _by_second(_job_events(jobs), "last_seen")
+    buffer = WriteBuffer(out)
+    buffer.open()
+    seconds = np.unique(row_s)
+    row_at = np.searchsorted(row_s, np.r_[seconds, seconds[-1] + 1]) if len(seconds) else []
+    event_at = np.searchsorted(event_s, np.r_[seconds, seconds[-1] + 1]) if len(seconds) else []
+    next_compaction = int(seconds[0]) + COMPACT_EVERY_S if len(seconds) else 0
+    for i, sec in enumerate(seconds.tolist()):
+        if sec >= next_compaction:
+            buffer.compact()
+            next_compaction = sec + COMPACT_EVERY_S
+        changed = events.slice(event_at[i], event_at[i + 1] - event_at[i])
+        buffer.write(
+            rows.slice(row_at[i], row_at[i + 1] - row_at[i]),
+            changed if changed.num_rows else None,
+        )
+    buffer.compact()
+
+
+@contextlib.contextmanager
+def _no_fsync() -> Iterator[None]:
+    """The store's writes without their fsync calls (same bytes, no durability wait)."""
+    from replay.store import files
+
+    saved = files._fsync_path, files.fsync_dir
+    files._fsync_path = files.fsync_dir = lambda path: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        files._fsync_path, files.fsync_dir = saved
+
+
+def _by_second(table: pa.Table, column: str) -> tuple[pa.Table, np.ndarray]:
+    """``table`` sorted (stably) by the whole second of ``column``, and those seconds."""
+    second = table[column].cast(pa.int64()).to_numpy() // _SECOND_US
+    order = np.argsort(second, kind="stable")
+    return table.take(pa.array(order)), second[order]
+
+
+def _job_events(jobs: pd.DataFrame) -> pa.Table:
+    """The job rows a recorder writes: one when a job is first seen (no outcome yet, last seen
+    then), one when it ends (the full row)."""
+    from replay.schema import jobs_table
+
+    ended = jobs_table(jobs)
+    names = ended.column_names
+    seen = ended.set_column(names.index("last_seen"), "last_seen", ended["first_seen"])
+    seen = seen.set_column(
+        names.index("outcome"),
+        "outcome",
+        pa.nulls(seen.num_rows, seen.schema.field("outcome").type),
+    )
+    return pa.concat_tables([seen, ended])
+
+
+def layout_of(path: Path) -> tuple[int, int]:
+    """(files, row groups) of the observations of the recording at ``path``."""
+    files = sorted((path / "observations").rglob("*.parquet"))
+    return len(files), sum(pq.ParquetFile(f).num_row_groups for f in files)
+
+
+#: The two layouts a benchmark dataset comes in, by name: how each is built.
+LAYOUTS = {"simulated": simulated, "recorder": recorded}
 
 
 def sample_of(full: Dataset, n_jobs: int, seed: int, root: Path = DATA_DIR) -> Dataset:

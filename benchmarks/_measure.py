@@ -1,7 +1,9 @@
 """One measurement in this process: warm-up, timed repeats, peak RSS; printed as one JSON line.
 
 The harness runs each measurement in a fresh interpreter (``python -m benchmarks._measure``) so
-that the peak resident set size (``ru_maxrss``) belongs to that measurement alone.
+that the peak resident set size belongs to that measurement alone. replay's steps each get a
+frame freshly read for that run (untimed), as a user's first call gets it, never the frame an
+earlier run already worked on.
 """
 
 from __future__ import annotations
@@ -21,19 +23,25 @@ from replay import ENGINE_COLUMNS
 
 __all__ = ["ENGINE_OPS", "NEEDED_COLUMNS", "Measurement", "main", "measure", "peak_rss_mb"]
 
-#: What is timed for replay itself: the four engine functions and the user's whole pipeline.
+#: What is timed for replay itself: the engine functions, each on a fresh frame, and the user's
+#: pipelines from the folder.
 ENGINE_OPS: tuple[str, ...] = (
     "read",
     "validate",
     "summarize",
     "transitions",
+    "validate+summarize",
     "read+validate+summarize",
     "read(columns=needed)+validate+summarize",
 )
 #: The columns validate and summarize read: ``replay.ENGINE_COLUMNS``, for ``replay.read(columns=...)``.
 NEEDED_COLUMNS: tuple[str, ...] = ENGINE_COLUMNS
+#: The floors: dictionary-encoded (the target's) and plain strings (for information).
+FLOORS = ("floor", "floor_plain")
 
 Measurement = dict[str, Any]
+#: One timed run: its result and the seconds of each of its steps.
+_Run = Callable[[], tuple[Any, dict[str, float]]]
 
 
 def peak_rss_mb() -> float:
@@ -56,14 +64,14 @@ def measure(impl: str, op: str, recording: Path, repeat: int, found_to: Path | N
     """Time ``op`` of ``impl`` on ``recording`` (median of ``repeat`` after one warm-up)."""
     run, n_rows = _workload(impl, op, recording)
     input_mb = peak_rss_mb()
-    result = run()  # warm-up
-    times = []
+    result, _ = run()  # warm-up
+    times, parts = [], []
     for _ in range(repeat):
         del result
         gc.collect()
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
+        result, steps = run()
+        times.append(sum(steps.values()))
+        parts.append(steps)
     if found_to is not None:
         _write_found(result, found_to)
     return {
@@ -72,20 +80,33 @@ def measure(impl: str, op: str, recording: Path, repeat: int, found_to: Path | N
         "rows": n_rows,
         "times": times,
         "median_s": statistics.median(times),
+        "parts": {name: statistics.median(p[name] for p in parts) for name in parts[0]},
         "input_mb": input_mb,
         "peak_mb": peak_rss_mb(),
     }
 
 
-def _workload(impl: str, op: str, recording: Path) -> tuple[Callable[[], Any], int]:
-    """The function to time and the number of rows it sees; its input is loaded here, untimed."""
-    observations = recording / "observations"
-    if impl == "floor":
-        from benchmarks.peers.floor import floor
+def _timed(function: Callable[[], Any]) -> _Run:
+    """A run that times ``function`` as one step."""
 
-        return (lambda: floor(observations)), _rows(observations)
+    def run() -> tuple[Any, dict[str, float]]:
+        start = time.perf_counter()
+        result = function()
+        return result, {"all": time.perf_counter() - start}
+
+    return run
+
+
+def _workload(impl: str, op: str, recording: Path) -> tuple[_Run, int]:
+    """The run to time and the number of rows it sees; its input is loaded here, untimed."""
+    observations = recording / "observations"
+    if impl in FLOORS:
+        from benchmarks.peers import floor
+
+        function = floor.floor if impl == "floor" else floor.floor_plain
+        return _timed(lambda: function(observations)), _rows(observations)
     if impl == "replay":
-        return _engine_workload(op, recording)
+        return _engine_workload(op, recording), _rows(observations)
     from benchmarks.peers import COLUMNS, PEERS, rules_of
     from benchmarks.peers.floor import read_columns
 
@@ -93,31 +114,37 @@ def _workload(impl: str, op: str, recording: Path) -> tuple[Callable[[], Any], i
     table = read_columns(observations, COLUMNS)
     data, n_rows = peer.native(table), table.num_rows
     del table
-    return (lambda: peer.validate(data, rules)), n_rows
+    return _timed(lambda: peer.validate(data, rules)), n_rows
 
 
-def _engine_workload(op: str, recording: Path) -> tuple[Callable[[], Any], int]:
-    from replay import read, summarize, transitions, validate
+def _engine_workload(op: str, recording: Path) -> _Run:
+    """replay's ``op``: steps timed one by one, each on a frame no earlier run touched."""
+    import replay
 
-    if op == "read":
-        return (lambda: read(recording)), _rows(recording / "observations")
-    if op.endswith("+validate+summarize"):
-        columns = None if op == "read+validate+summarize" else NEEDED_COLUMNS
-
-        def pipeline() -> Any:
-            obs = read(recording, columns=columns)
-            violations = validate(obs)
-            summarize(obs, violations=violations)
-            return violations
-
-        return pipeline, _rows(recording / "observations")
-    functions: dict[str, Callable[[Any], Any]] = {
-        "validate": validate,
-        "summarize": summarize,
-        "transitions": transitions,
+    columns = NEEDED_COLUMNS if op.startswith("read(columns=needed)") else None
+    steps: dict[str, Callable[[Any], Any]] = {
+        "validate": replay.validate,
+        "summarize": replay.summarize,
+        "transitions": replay.transitions,
     }
-    function, obs = functions[op], read(recording)
-    return (lambda: function(obs)), len(obs)
+    names = op.removeprefix("read(columns=needed)+").removeprefix("read+").split("+")
+    timed_read = op.startswith("read")
+
+    def run() -> tuple[Any, dict[str, float]]:
+        seconds: dict[str, float] = {}
+        start = time.perf_counter()
+        obs = replay.read(recording, columns=columns)
+        if timed_read:
+            seconds["read"] = time.perf_counter() - start
+        result = obs
+        for name in names if op != "read" else []:
+            start = time.perf_counter()
+            found = steps[name](obs)
+            seconds[name] = time.perf_counter() - start
+            result = found if name == "validate" else result
+        return result, seconds
+
+    return run
 
 
 def _rows(observations: Path) -> int:
@@ -137,8 +164,8 @@ def _write_found(result: Any, path: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one measurement named on the command line; print it as one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("impl", help="floor, replay, rowloop, pandas, polars or duckdb")
-    parser.add_argument("op", help=f"read (floor), validate (peers), or one of {ENGINE_OPS}")
+    parser.add_argument("impl", help="floor, floor_plain, replay, or a peer of benchmarks.peers")
+    parser.add_argument("op", help=f"read (floors), validate (peers), or one of {ENGINE_OPS}")
     parser.add_argument("recording", type=Path, help="a recording folder")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs after the warm-up")
     parser.add_argument("--found", type=Path, help="write (job_id, seq, code) found here")

@@ -39,6 +39,7 @@ class Section:
     timings: tuple[Timing, ...]
     agreements: tuple[Agreement, ...] = ()
     counts: dict[str, int] = field(default_factory=dict)
+    layout: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def _section(section: Section) -> str:
     lines = [
         f"## {section.title}: {section.n_jobs:,} jobs, {section.n_rows:,} rows",
         "",
+        *([f"On disk: {section.layout}.", ""] if section.layout else []),
         "| implementation | operation | seconds (median) | x floor | peak MB | input MB | note |",
         "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
