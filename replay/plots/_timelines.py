@@ -64,6 +64,8 @@ UTC = dt.UTC
 #: Width of one line of a rotated violation name, as a share of the axis (at 9 inches wide).
 LABEL_WIDTH = 0.026
 _LABEL_GAP = 0.008
+#: A strip's own figure: fixed margins (dozens are drawn per report), its legend at the right.
+_STRIP_MARGINS = {"left": 0.08, "right": 0.79, "bottom": 0.16, "top": 0.86}
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def status_timeline(
     p = prepare(rows)
     t = (p.ts - p.ts[0]) / 1e6
     segments = _segments(p, t)
-    axes = new_axes(ax, (9, 3))
+    axes = new_axes(ax, (9, 3), constrained=False, margins=_STRIP_MARGINS)
     low = min(float(t.min()), 0.0)  # a clock that went back puts polls before the first
     axes.set_xlim(low, max(float(t.max()), low + 1.0))
     colours = palette(segments["status"], STATUS_COLOURS)
