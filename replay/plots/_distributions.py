@@ -12,6 +12,7 @@ from replay import _human
 from replay._human import duration
 from replay.errors import UsageError
 from replay.plots._style import (
+    count_axis,
     duration_axis,
     figure_note,
     is_bottom,
@@ -285,7 +286,7 @@ def _rate_axes(panels: list[Axes], rates: np.ndarray, unit: str) -> None:
         )
         axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: _human.rate(v, unit)))
         axes.xaxis.set_minor_locator(NullLocator())  # no minor ticks: seven panels draw faster
-        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+        count_axis(axes.yaxis, most=3)
         axes.set_ylabel("jobs", fontsize="small")
         bottom = is_bottom(axes, len(panels))
         axes.tick_params(labelbottom=bottom)

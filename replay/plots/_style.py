@@ -20,6 +20,7 @@ __all__ = [
     "OTHER_COLOUR",
     "OUTCOME_COLOURS",
     "STATUS_COLOURS",
+    "count_axis",
     "duration_axis",
     "figure_note",
     "is_bottom",
@@ -171,6 +172,14 @@ def legend_outside(axes: Axes, **options: object) -> Legend:
     """A legend right of the axes, outside the data area."""
     placed = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0}
     return axes.legend(**{"fontsize": "small", **placed, **options})
+
+
+def count_axis(axis: Axis, *, most: int = 6) -> None:
+    """Whole-number ticks with thousands separators (``1,500``): an axis of jobs or polls."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=most, integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
 
 
 def note(axes: Axes, text: str) -> None:

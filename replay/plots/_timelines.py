@@ -15,6 +15,7 @@ from replay.errors import UsageError
 from replay.plots._style import (
     OUTCOME_COLOURS,
     STATUS_COLOURS,
+    count_axis,
     duration_axis,
     legend_outside,
     new_axes,
@@ -262,7 +263,6 @@ def fleet_timeline(
     two panels: the jobs running (a level), then per bucket the jobs started, completed and
     failed and the polls throttled (counts of events)."""
     import matplotlib.dates as mdates
-    from matplotlib.ticker import FuncFormatter
 
     table = fleet_table(obs, summary, freq=freq)
     used = str(table.attrs.get("freq", freq or "bucket"))
@@ -284,7 +284,7 @@ def fleet_timeline(
         locator = mdates.AutoDateLocator(tz=UTC)  # type: ignore[no-untyped-call]
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=UTC))  # type: ignore[no-untyped-call]
-        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+        count_axis(axes.yaxis)
         legend_outside(axes)
     level.tick_params(labelbottom=False)
     return FleetTimeline(level, used, table, lines, (level, events))
