@@ -14,6 +14,7 @@ from replay.errors import UsageError
 from replay.plots._style import (
     OUTCOME_COLOURS,
     STATUS_COLOURS,
+    count_axis,
     duration_axis,
     legend_outside,
     new_axes,
@@ -112,7 +113,6 @@ def _panel_titles(summary: pd.DataFrame, violations: pd.DataFrame) -> dict[str, 
 
 def _panel_bars(axes: Axes, panel: str, table: dict[str, int], jobs: int) -> BarContainer:
     """One panel's bars, largest at the top, each labelled with its count inside the axes."""
-    from matplotlib.ticker import FuncFormatter
 
     from replay.engine import SEVERITY
 
@@ -131,7 +131,7 @@ def _panel_bars(axes: Axes, panel: str, table: dict[str, int], jobs: int) -> Bar
     axes.set_ylim(len(names) - 0.5 if len(names) else 0.5, -0.5)  # largest first, on top
     axes.set_xlim(0, max(int(values.max()) if len(values) else 1, 1) * _ROOM)
     axes.set_xlabel("violations" if panel == "violation" else "jobs", fontsize="small")
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+    count_axis(axes.xaxis)
     if not len(names):
         axes.set_yticks([])
         axes.text(0.5, 0.5, "none", transform=axes.transAxes, ha="center", va="center")

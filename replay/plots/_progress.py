@@ -138,7 +138,7 @@ def progress_curves(
     drawn_on = tuple(dict.fromkeys(where.values())) or (_one_axes(ax),)
     clipped = _time_axis(drawn_on, time, ends, x[rows], log=log)
     left_out = p.n_jobs - len(job_ids)
-    _decorate(drawn_on, time, by, colours, found)
+    _decorate(drawn_on, time, by, colours, found, own=ax is None)
     if ax is None:  # on the caller's axes the caller says what it wants (``left_out``)
         words = _progress_note(len(job_ids), left_out, clipped, ends, log=log)
         (figure_note if split else note)(drawn_on[0], words)
@@ -156,7 +156,12 @@ def _panels(ax: Axes | None, names: list[str]) -> dict[str, Axes]:
     """A panel per group, rows of up to four, all sharing both axes."""
     cols = len(names) if len(names) <= 3 else (-(-len(names) // 2) if len(names) <= 8 else 4)
     rows = -(-len(names) // cols)
-    panels = new_panels(ax, (rows, cols), (11, 0.9 + 2.3 * rows), share=True)
+    height = 1.0 + 2.3 * rows
+    margins = {
+        "left": 0.07, "right": 0.82, "bottom": 0.62 / height, "top": 1 - 0.75 / height,
+        "wspace": 0.08, "hspace": 0.45,
+    }  # fmt: skip
+    panels = new_panels(ax, (rows, cols), (11, height), share=True, margins=margins)
     for extra in panels[len(names) :]:
         extra.set_axis_off()
     return dict(zip(names, panels, strict=False))
@@ -166,6 +171,8 @@ def _time_axis(
     panels: tuple[Axes, ...], time: str, ends: np.ndarray, x: np.ndarray, *, log: bool
 ) -> int:
     """Scale and limits of the time axis; returns how many jobs a clipped axis cuts short."""
+    from matplotlib.ticker import NullLocator
+
     if time == "absolute" or not len(x):
         return 0
     axes = panels[0]
@@ -176,6 +183,8 @@ def _time_axis(
             panel.set_xscale("log")
             panel.set_xlim(low, high)
             duration_axis(panel.xaxis, log=True)
+            if len(panels) > 1:  # small multiples: no minor ticks (they cost more than they say)
+                panel.xaxis.set_minor_locator(NullLocator())
         return 0
     tail = float(np.quantile(ends, TAIL_QUANTILE)) if len(ends) else 0.0
     clipped = int(np.count_nonzero(ends > tail * 1.02))
@@ -203,30 +212,54 @@ def _progress_note(drawn: int, left_out: int, clipped: int, ends: np.ndarray, *,
 
 
 def on_grid(
-    job: np.ndarray, x: np.ndarray, y: np.ndarray, grid: np.ndarray, *, left: float = 0.0
+    job: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    grid: np.ndarray,
+    *,
+    left: float = 0.0,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
     """Each job's ``y`` linearly interpolated at ``grid``: a (jobs, grid) array.
 
     ``job`` numbers the points 0..n_jobs-1 (every number present); before a job's first point
     its value is ``left``, after its last point (in time order) it keeps its value there
     (``numpy.interp`` with ``left=left``, ``right=y[-1]`` per job), for all jobs at once.
+    ``rows`` says which row of the result each job fills (by default its number).
     """
     low = min(float(x.min()), float(grid.min())) if len(x) else 0.0
     width = max(float(x.max()), float(grid.max())) - low + 1.0 if len(x) else 1.0
     key = job * width + (x - low)  # orders by job, then time: one sort key
-    if len(key) and not bool((key[1:] >= key[:-1]).all()):  # points come sorted, bar clock skew
-        order = np.argsort(key, kind="stable")
-        job, key, y = job[order], key[order], y[order]
+    job, key, y = _sorted_by_key(job, key, y)
     n_jobs = int(job[-1]) + 1 if len(job) else 0
     start = np.searchsorted(job, np.arange(n_jobs), side="left")
     end = np.r_[start[1:], len(job)] - 1
     slope = _slopes(key, y, end)
     out = np.empty((n_jobs, len(grid)))
     for first in range(0, n_jobs, _CHUNK):  # a few chunks, never a loop per job
-        jobs = np.arange(first, min(first + _CHUNK, n_jobs))
-        query = jobs[:, None] * width + (grid[None, :] - low)
-        out[jobs] = _interpolate(key, y, slope, query, start[jobs, None], left)
+        last = min(first + _CHUNK, n_jobs)
+        query = np.arange(first, last)[:, None] * width + (grid[None, :] - low)
+        where = slice(first, last) if rows is None else rows[first:last]
+        out[where] = _interpolate(key, y, slope, query, start[first:last, None], left)
     return out
+
+
+def _sorted_by_key(job: np.ndarray, key: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``job``, ``key`` and ``y`` in key order. Points come by job in poll order, so only the
+    jobs whose clock went back need sorting: their rows are sorted among themselves."""
+    back = np.flatnonzero(key[1:] < key[:-1])
+    if not len(back):
+        return job, key, y
+    if bool((job[1:] < job[:-1]).any()):  # not grouped by job: sort it all
+        order = np.argsort(key, kind="stable")
+        return job[order], key[order], y[order]
+    skewed = np.zeros(int(job.max()) + 1, dtype=bool)
+    skewed[job[back]] = True
+    rows = np.flatnonzero(skewed[job])  # every row of those jobs, in job order
+    order = rows[np.argsort(key[rows], kind="stable")]
+    key, y = key.copy(), y.copy()
+    key[rows], y[rows] = key[order], y[order]
+    return job, key, y
 
 
 def _slopes(key: np.ndarray, y: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -311,19 +344,23 @@ def _draw_bands(
 ) -> ProgressBands:
     job, x, y, before = points
     grid = _grid(job, x, whole=np.isnan(before), log=log)
-    values = on_grid(job, x, y, grid, left=before)
     names = tuple(colours)
+    code = pd.Index(names).get_indexer(pd.Index(groups))
+    counts = np.bincount(code, minlength=len(names)).astype(np.int64)
+    rows = np.empty(len(code), dtype=np.int64)  # each group's jobs in one block of rows
+    rows[np.argsort(code, kind="stable")] = np.arange(len(code))
+    values = on_grid(job, x, y, grid, left=before, rows=rows)
+    edges = np.r_[0, np.cumsum(counts)]
     quantiles = np.empty((len(names), len(BAND_LEVELS), len(grid)))
     fills: list[PolyCollection] = []
     medians: list[Line2D] = []
     for g, name in enumerate(names):  # one pass per group (a handful), not per job
         axes = where[name]
-        quantiles[g] = _quantiles(values[groups == name])
+        quantiles[g] = _quantiles(values[edges[g] : edges[g + 1]])  # a view, sorted in place
         q05, q25, q50, q75, q95 = quantiles[g]
         fills.append(axes.fill_between(grid, q05, q95, color=colours[name], alpha=0.2, lw=0))
         fills.append(axes.fill_between(grid, q25, q75, color=colours[name], alpha=0.45, lw=0))
         medians.extend(axes.plot(grid, q50, color=colours[name], lw=1.8))
-    counts = np.array([np.count_nonzero(groups == name) for name in names], dtype=np.int64)
     return ProgressBands(grid, names, BAND_LEVELS, quantiles, counts, tuple(fills), tuple(medians))
 
 
@@ -344,12 +381,15 @@ def _grid(job: np.ndarray, x: np.ndarray, *, whole: bool, log: bool = False) -> 
 
 
 def _quantiles(values: np.ndarray) -> np.ndarray:
-    """``BAND_LEVELS`` quantiles per grid column; NaN (a job not started yet) left out."""
+    """``BAND_LEVELS`` quantiles per grid column; NaN (a job not started yet) left out. Each
+    column's values are reordered in the process (partitioned in place, not copied)."""
+    if not len(values):
+        return np.full((len(BAND_LEVELS), values.shape[1]), np.nan)
     if not np.isnan(values).any():
-        return np.quantile(values, BAND_LEVELS, axis=0)
+        return np.quantile(values, BAND_LEVELS, axis=0, overwrite_input=True)
     with warnings.catch_warnings():  # a column before any job started is all NaN: NaN it stays
         warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanquantile(values, BAND_LEVELS, axis=0)
+        return np.nanquantile(values, BAND_LEVELS, axis=0, overwrite_input=True)
 
 
 def _decorate(
@@ -358,8 +398,11 @@ def _decorate(
     by: str,
     colours: dict[str, str],
     bands: ProgressBands | None,
+    *,
+    own: bool,
 ) -> None:
-    """Labels and legends: a title with its job count per panel, the key outside the data."""
+    """Labels and legends: a title with its job count per panel, the key outside the data
+    (``own``: on a figure of its own, whose right margin is free for it)."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -380,8 +423,10 @@ def _decorate(
             axes.set_xlabel(xlabel)
     if split:
         for axes in panels:
-            axes.tick_params(labelbottom=is_bottom(axes, len(colours)))
-        _band_key(panels, Line2D, Patch)
+            spec = axes.get_subplotspec()
+            first_col = spec is None or spec.is_first_col()
+            axes.tick_params(labelbottom=is_bottom(axes, len(colours)), labelleft=first_col)
+        _band_key(panels, Line2D, Patch, own=own)
         return
     handles = [
         Line2D([], [], color=c, label=f"{g} ({counts[g]:,})" if g in counts else g)
@@ -391,7 +436,7 @@ def _decorate(
         legend_outside(panels[0], handles=handles, title=by)
 
 
-def _band_key(panels: tuple[Axes, ...], line: type, patch: type) -> None:
+def _band_key(panels: tuple[Axes, ...], line: type, patch: type, *, own: bool) -> None:
     """What the shades mean, once for all the panels, right of them."""
     handles = [
         line([], [], color="#555555", lw=1.8, label="median job"),
@@ -401,5 +446,11 @@ def _band_key(panels: tuple[Axes, ...], line: type, patch: type) -> None:
     figure = panels[0].figure
     if figure.get_layout_engine() is not None:
         figure.legend(handles=handles, loc="outside right upper", fontsize="small")
+    elif own:  # our fixed margins leave the right of the figure free for it
+        top = panels[0].get_position().y1
+        figure.legend(
+            handles=handles, loc="upper right", bbox_to_anchor=(0.995, top), fontsize="small"
+        )
+        figure.legends[-1].set(zorder=3)
     else:
         legend_outside(panels[-1], handles=handles)

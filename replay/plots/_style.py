@@ -20,6 +20,7 @@ __all__ = [
     "OTHER_COLOUR",
     "OUTCOME_COLOURS",
     "STATUS_COLOURS",
+    "count_axis",
     "duration_axis",
     "figure_note",
     "is_bottom",
@@ -80,6 +81,7 @@ _STEPS = (
 _MAX_TICKS = 8
 _TICK_INCHES = 0.6  # room one duration label needs along the axis
 _NOTE_COLOUR = "#444444"
+_MARGINS = {"left": 0.08, "right": 0.98, "bottom": 0.13, "top": 0.96}
 _CHARS_PER_INCH = 11  # of small (8 pt) text, for wrapping notes
 
 
@@ -95,12 +97,17 @@ def palette(groups: Iterable[str], known: Mapping[str, str] = OUTCOME_COLOURS) -
 
 
 def new_axes(
-    ax: Axes | None, size: tuple[float, float] = (9, 4), *, constrained: bool = True
+    ax: Axes | None,
+    size: tuple[float, float] = (9, 4),
+    *,
+    constrained: bool = True,
+    margins: Mapping[str, float] | None = None,
 ) -> Axes:
     """``ax`` itself, else the axes of a new figure of ``size`` inches.
 
-    ``constrained=False`` sets fixed margins instead of the constrained layout, which costs a
-    second (non-rendering) pass over every artist at each save: worth it for 10k-line figures.
+    ``constrained=False`` sets fixed ``margins`` (figure fractions; by default a narrow frame)
+    instead of the constrained layout, which costs a second (non-rendering) pass over every
+    artist at each save: worth it for 10k-line figures and for the report's dozens of strips.
     """
     if ax is not None:
         return ax
@@ -109,7 +116,7 @@ def new_axes(
     if constrained:
         return plt.subplots(figsize=size, layout="constrained")[1]
     fig, axes = plt.subplots(figsize=size)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.96)
+    fig.subplots_adjust(**{**_MARGINS, **(margins or {})})
     return axes
 
 
@@ -120,15 +127,24 @@ def new_panels(
     *,
     heights: Sequence[float] | None = None,
     share: bool = False,
+    margins: Mapping[str, float] | None = None,
 ) -> list[Axes]:
     """``rows x cols`` panels (row by row): a new figure of ``size`` inches, or the area of ``ax``
-    split into them (``ax`` itself is removed). ``share`` shares both axes between the panels."""
+    split into them (``ax`` itself is removed). ``share`` shares both axes between the panels.
+
+    A new figure has the constrained layout, or fixed ``margins`` (``left``, ``right``,
+    ``bottom``, ``top``, ``wspace``, ``hspace``) when given: cheaper to save for many panels.
+    """
     rows, cols = shape
     if ax is None:
         import matplotlib.pyplot as plt
 
-        fig: Figure | SubFigure = plt.figure(figsize=size, layout="constrained")
-        grid: GridSpecBase = fig.add_gridspec(rows, cols, height_ratios=heights)
+        fig: Figure | SubFigure = plt.figure(
+            figsize=size, layout=None if margins is not None else "constrained"
+        )
+        grid: GridSpecBase = fig.add_gridspec(
+            rows, cols, height_ratios=heights, **dict(margins or {})
+        )
     else:
         spec = ax.get_subplotspec()
         if spec is None:
@@ -156,6 +172,14 @@ def legend_outside(axes: Axes, **options: object) -> Legend:
     """A legend right of the axes, outside the data area."""
     placed = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0}
     return axes.legend(**{"fontsize": "small", **placed, **options})
+
+
+def count_axis(axis: Axis, *, most: int = 6) -> None:
+    """Whole-number ticks with thousands separators (``1,500``): an axis of jobs or polls."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins=most, integer=True))
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:,.0f}"))
 
 
 def note(axes: Axes, text: str) -> None:

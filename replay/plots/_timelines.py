@@ -15,6 +15,7 @@ from replay.errors import UsageError
 from replay.plots._style import (
     OUTCOME_COLOURS,
     STATUS_COLOURS,
+    count_axis,
     duration_axis,
     legend_outside,
     new_axes,
@@ -64,6 +65,8 @@ UTC = dt.UTC
 #: Width of one line of a rotated violation name, as a share of the axis (at 9 inches wide).
 LABEL_WIDTH = 0.026
 _LABEL_GAP = 0.008
+#: A strip's own figure: fixed margins (dozens are drawn per report), its legend at the right.
+_STRIP_MARGINS = {"left": 0.08, "right": 0.79, "bottom": 0.16, "top": 0.86}
 
 
 @dataclass(frozen=True)
@@ -112,7 +115,7 @@ def status_timeline(
     p = prepare(rows)
     t = (p.ts - p.ts[0]) / 1e6
     segments = _segments(p, t)
-    axes = new_axes(ax, (9, 3))
+    axes = new_axes(ax, (9, 3), constrained=False, margins=_STRIP_MARGINS)
     low = min(float(t.min()), 0.0)  # a clock that went back puts polls before the first
     axes.set_xlim(low, max(float(t.max()), low + 1.0))
     colours = palette(segments["status"], STATUS_COLOURS)
@@ -260,7 +263,6 @@ def fleet_timeline(
     two panels: the jobs running (a level), then per bucket the jobs started, completed and
     failed and the polls throttled (counts of events)."""
     import matplotlib.dates as mdates
-    from matplotlib.ticker import FuncFormatter
 
     table = fleet_table(obs, summary, freq=freq)
     used = str(table.attrs.get("freq", freq or "bucket"))
@@ -282,7 +284,7 @@ def fleet_timeline(
         locator = mdates.AutoDateLocator(tz=UTC)  # type: ignore[no-untyped-call]
         axes.xaxis.set_major_locator(locator)
         axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=UTC))  # type: ignore[no-untyped-call]
-        axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.0f}"))
+        count_axis(axes.yaxis)
         legend_outside(axes)
     level.tick_params(labelbottom=False)
     return FleetTimeline(level, used, table, lines, (level, events))

@@ -27,7 +27,8 @@ _UNKNOWN_COLUMNS = ("job_id", "seq", "ts", "status")
 
 @dataclass(frozen=True)
 class Recording:
-    """One recording, analysed once: ``obs`` may hold a sample of the jobs (``sampled``)."""
+    """One recording, analysed once: ``obs`` (read from a folder: the engine's columns) may hold
+    a sample of the jobs (``sampled``)."""
 
     name: str
     obs: pd.DataFrame
@@ -93,7 +94,10 @@ def load_recording(
         jobs = read_jobs(path, on_bad_file=mode)
     versions = schema_versions(path, mode)
     if engine == "pandas":
-        return _analysed(read(path, on_bad_file=mode), label, pol, jobs, path, versions)
+        from replay.engine import ENGINE_COLUMNS
+
+        obs = read(path, columns=ENGINE_COLUMNS, on_bad_file=mode)  # all a report needs
+        return _analysed(obs, label, pol, jobs, path, versions)
     from replay.distributed import validate_and_summarize_dataset
 
     violations, summary = validate_and_summarize_dataset(

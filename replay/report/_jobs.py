@@ -47,13 +47,14 @@ def job_sections(rec: Recording, top: pd.DataFrame) -> list[JobSection]:
     ids = list(dict.fromkeys(top["job_id"].astype(str)))
     if not ids:
         return []
-    obs = rec.obs[rec.obs["job_id"].astype(str).isin(ids).to_numpy()]
+    obs = rec.obs[rec.obs["job_id"].isin(ids).to_numpy()]  # categories compared, not converted
     obs = obs.assign(job_id=obs["job_id"].astype(str))
     moves = transitions(obs, rec.policy) if len(obs) else pd.DataFrame({"job_id": []})
     present = set(obs["job_id"])
     summary = rec.summary.assign(job_id=rec.summary["job_id"].astype(str)).set_index("job_id")
-    mine = rec.violations[rec.violations["job_id"].astype(str).isin(ids).to_numpy()]
-    by_job = dict(list(mine.groupby(mine["job_id"].astype(str), sort=False)))
+    mine = rec.violations[rec.violations["job_id"].isin(ids).to_numpy()]
+    mine = mine.assign(job_id=mine["job_id"].astype(str))  # once: not per strip
+    by_job = dict(list(mine.groupby("job_id", sort=False)))
     moves_by_job = dict(list(moves.groupby("job_id", sort=False)))
     sections = []
     for job_id in ids:  # one section per linked job (at most --top), never per observation

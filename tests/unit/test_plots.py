@@ -116,6 +116,14 @@ def test_bands_equal_numpy_quantiles_of_each_job_interpolated_on_the_grid(
             [[0, 50, 50], [0, 50, 100]], id="two jobs",
         ),
         pytest.param([0, 0], [3.0, 1.0], [30.0, 10.0], [2.0], [[20]], id="unsorted points"),
+        pytest.param(
+            [0, 0, 1, 1], [3.0, 1.0, 0.0, 2.0], [30.0, 10.0, 0.0, 20.0], [0.0, 1.0, 2.0, 3.0],
+            [[0, 10, 20, 30], [0, 10, 20, 20]], id="one job's clock went back",
+        ),
+        pytest.param(
+            [1, 0, 1], [2.0, 0.0, 0.0], [50.0, 5.0, 0.0], [0.0, 1.0, 2.0],
+            [[5, 5, 5], [0, 25, 50]], id="jobs out of order",
+        ),
     ],
 )  # fmt: skip
 def test_on_grid_matches_numpy_interp_per_job(

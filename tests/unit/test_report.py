@@ -389,3 +389,11 @@ def test_figures_count_the_same_jobs_as_the_headline(recording: Path) -> None:
     modes = plots.failure_modes(rec.summary, rec.violations)
     assert sum(modes.counts["outcome"].values()) == jobs
     assert int(plots.fleet_timeline(rec.obs, rec.summary).table["started"].sum()) == jobs
+
+
+def test_a_recording_folder_is_read_with_the_engine_s_columns_only(recording: Path) -> None:
+    from replay.engine import ENGINE_COLUMNS
+
+    rec = load_recording(recording)
+    assert tuple(rec.obs.columns) == ENGINE_COLUMNS
+    assert len(rec.obs) == len(replay.read(recording))
