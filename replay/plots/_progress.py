@@ -212,36 +212,59 @@ def _progress_note(drawn: int, left_out: int, clipped: int, ends: np.ndarray, *,
 
 
 def on_grid(
-    job: np.ndarray,
-    x: np.ndarray,
-    y: np.ndarray,
-    grid: np.ndarray,
-    *,
-    left: float = 0.0,
-    rows: np.ndarray | None = None,
+    job: np.ndarray, x: np.ndarray, y: np.ndarray, grid: np.ndarray, *, left: float = 0.0
 ) -> np.ndarray:
     """Each job's ``y`` linearly interpolated at ``grid``: a (jobs, grid) array.
 
     ``job`` numbers the points 0..n_jobs-1 (every number present); before a job's first point
     its value is ``left``, after its last point (in time order) it keeps its value there
     (``numpy.interp`` with ``left=left``, ``right=y[-1]`` per job), for all jobs at once.
-    ``rows`` says which row of the result each job fills (by default its number).
     """
-    low = min(float(x.min()), float(grid.min())) if len(x) else 0.0
-    width = max(float(x.max()), float(grid.max())) - low + 1.0 if len(x) else 1.0
-    key = job * width + (x - low)  # orders by job, then time: one sort key
-    job, key, y = _sorted_by_key(job, key, y)
-    n_jobs = int(job[-1]) + 1 if len(job) else 0
-    start = np.searchsorted(job, np.arange(n_jobs), side="left")
-    end = np.r_[start[1:], len(job)] - 1
-    slope = _slopes(key, y, end)
-    out = np.empty((n_jobs, len(grid)))
-    for first in range(0, n_jobs, _CHUNK):  # a few chunks, never a loop per job
-        last = min(first + _CHUNK, n_jobs)
-        query = np.arange(first, last)[:, None] * width + (grid[None, :] - low)
-        where = slice(first, last) if rows is None else rows[first:last]
-        out[where] = _interpolate(key, y, slope, query, start[first:last, None], left)
-    return out
+    points = _Points.of(job, x, y, grid, left)
+    return points.at(np.arange(points.n_jobs), grid)
+
+
+@dataclass(frozen=True)
+class _Points:
+    """Points ready for interpolation: one sort key (job, then time), the slope to the next
+    point, each job's first point; ``at`` reads any set of jobs on a grid."""
+
+    key: np.ndarray
+    y: np.ndarray
+    slope: np.ndarray
+    start: np.ndarray
+    low: float
+    width: float
+    left: float
+
+    @property
+    def n_jobs(self) -> int:
+        return len(self.start)
+
+    @classmethod
+    def of(
+        cls, job: np.ndarray, x: np.ndarray, y: np.ndarray, grid: np.ndarray, left: float
+    ) -> _Points:
+        low = min(float(x.min()), float(grid.min())) if len(x) else 0.0
+        width = max(float(x.max()), float(grid.max())) - low + 1.0 if len(x) else 1.0
+        key = job * width + (x - low)  # orders by job, then time: one sort key
+        job, key, y = _sorted_by_key(job, key, y)
+        n_jobs = int(job[-1]) + 1 if len(job) else 0
+        start = np.searchsorted(job, np.arange(n_jobs), side="left")
+        end = np.r_[start[1:], len(job)] - 1
+        return cls(key, y, _slopes(key, y, end), start, low, width, left)
+
+    def at(self, jobs: np.ndarray, grid: np.ndarray) -> np.ndarray:
+        """The ``jobs``' values at ``grid``: a (len(jobs), grid) array, in chunks of jobs."""
+        out = np.empty((len(jobs), len(grid)))
+        for first in range(0, len(jobs), _CHUNK):  # a few chunks, never a loop per job
+            mine = jobs[first : first + _CHUNK]
+            query = mine[:, None] * self.width + (grid[None, :] - self.low)
+            start = self.start[mine, None]
+            out[first : first + len(mine)] = _interpolate(
+                self.key, self.y, self.slope, query, start, self.left
+            )
+        return out
 
 
 def _sorted_by_key(job: np.ndarray, key: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -347,16 +370,13 @@ def _draw_bands(
     names = tuple(colours)
     code = pd.Index(names).get_indexer(pd.Index(groups))
     counts = np.bincount(code, minlength=len(names)).astype(np.int64)
-    rows = np.empty(len(code), dtype=np.int64)  # each group's jobs in one block of rows
-    rows[np.argsort(code, kind="stable")] = np.arange(len(code))
-    values = on_grid(job, x, y, grid, left=before, rows=rows)
-    edges = np.r_[0, np.cumsum(counts)]
+    ready = _Points.of(job, x, y, grid, before)
     quantiles = np.empty((len(names), len(BAND_LEVELS), len(grid)))
     fills: list[PolyCollection] = []
     medians: list[Line2D] = []
     for g, name in enumerate(names):  # one pass per group (a handful), not per job
         axes = where[name]
-        quantiles[g] = _quantiles(values[edges[g] : edges[g + 1]])  # a view, sorted in place
+        quantiles[g] = _quantiles(ready.at(np.flatnonzero(code == g), grid))  # then dropped
         q05, q25, q50, q75, q95 = quantiles[g]
         fills.append(axes.fill_between(grid, q05, q95, color=colours[name], alpha=0.2, lw=0))
         fills.append(axes.fill_between(grid, q25, q75, color=colours[name], alpha=0.45, lw=0))

@@ -392,3 +392,30 @@ def test_legends_sit_outside_the_data_area(figure: str, fleet_obs: pd.DataFrame)
         for axes in drawn.ax.figure.axes:
             if axes.get_visible() and axes.axison:
                 assert not box.overlaps(axes.get_window_extent(renderer)), figure
+
+
+PANELLED = {
+    "failure modes": (lambda o, s, v, ax: failure_modes(s, v, ax=ax), 3),
+    "fleet timeline": (lambda o, s, v, ax: fleet_timeline(o, s, ax=ax), 2),
+    "throughput": (lambda o, s, v, ax: throughput(s, ax=ax), None),
+}
+
+
+@pytest.mark.parametrize("figure", list(PANELLED))
+def test_a_figure_of_panels_splits_the_axes_it_is_given(
+    figure: str, fleet_obs: pd.DataFrame
+) -> None:
+    import matplotlib.pyplot as plt
+
+    summary, violations = summarize(fleet_obs), validate(fleet_obs)
+    fig, (mine, other) = plt.subplots(1, 2)
+    area = mine.get_position()
+    draw, panels = PANELLED[figure]
+    drawn = draw(fleet_obs, summary, violations, mine)
+    assert mine not in fig.axes and other in fig.axes
+    inside = [a for a in fig.axes if a is not other]
+    assert drawn.ax in inside
+    assert panels is None or len(inside) == panels
+    for axes in inside:
+        box = axes.get_position()
+        assert area.x0 - 1e-9 <= box.x0 and box.x1 <= area.x1 + 1e-9
