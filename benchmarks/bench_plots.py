@@ -6,7 +6,7 @@ one ``Axes.plot`` call per job to PNG, and the quantile bands to PNG; then the b
 automatically) on the 100k-job recording; and the whole HTML report (``write_report``, reading
 included) of the 200k-job recording. Writes ``benchmarks/results/plots.md``; exit status 1
 with ``--strict`` when the curves take 2 s or more, are not 10x faster than one plot per job, or
-the report takes 60 s or more.
+the report takes ``REPORT_LIMIT_S`` or more.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ matplotlib.use("Agg")
 __all__ = ["main"]
 
 RESULTS = Path(__file__).resolve().parent / "results" / "plots.md"
+#: The whole report of the report dataset (200k jobs by default) must take less (issue 13).
+REPORT_LIMIT_S = 15.0
 _METHOD = """
 Datasets: `replay.simulate.simulate(n, seed)` written with `Fleet.write` and read back with
 `replay.read` (cached in `benchmarks/.data/`); `replay.summarize` runs once, untimed, and is passed
@@ -144,9 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         report_targets.append(
             _report.Target(
-                f"{whole.n_jobs:,} jobs: the whole report under 60 s",
-                f"{report_s.wall:.1f} s",
-                report_s.wall < 60,
+                f"{whole.n_jobs:,} jobs: the whole report under {REPORT_LIMIT_S:.0f} s",
+                f"{report_s.wall:.1f} s ({report_s.cpu:.1f} s CPU)",
+                report_s.wall < REPORT_LIMIT_S,
             )
         )
 
