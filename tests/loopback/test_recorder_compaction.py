@@ -83,7 +83,10 @@ def test_recording_goes_on_with_a_warning_when_compaction_fails(
     files = list((tmp_path / "observations").rglob("*.parquet"))
     assert len(files) > 3  # nothing merged, every flush still there
     rows = sum(pq.read_metadata(f).num_rows for f in files)
-    assert rows == len(server.requests(url)) > 10
+    # Every answer the recorder received is a row; a poll still in flight when it closed may
+    # have reached the server's log without its answer ever coming back (cancelled at close).
+    served = len(server.requests(url))
+    assert served - 1 <= rows <= served and rows > 10
     with pytest.warns(ReplayWarning) if reading_warns else contextlib.nullcontext():
         jobs = store.read_jobs(tmp_path, on_bad_file="skip").set_index("job_id")
     assert jobs.loc[job_id, "outcome"] == "abandoned"
